@@ -1,0 +1,204 @@
+import Foundation
+import Logging
+
+/// Everything `photovault-api` can be told, read from `PHOTOVAULT_*` variables and flags
+/// (a flag wins over its variable), validated at start-up with one sentence per bad value.
+public struct APIConfig: Sendable {
+    /// Address to listen on (default 127.0.0.1).
+    public var host = "127.0.0.1"
+    /// Port to listen on (default 50051; 0 picks a free one).
+    public var port = 50051
+    /// An external PostgreSQL; nil runs the embedded one under `dataFolder`.
+    public var databaseURL: String?
+    /// Where the embedded database, generated keys and (later) blobs live (default `./var`).
+    public var dataFolder = URL(fileURLWithPath: "var")
+    /// Folder of the pgserver binaries; nil looks in `./.venv`.
+    public var postgresBinFolder: String?
+    /// The account the embedded PostgreSQL runs as when we are root.
+    public var postgresAccount = "postgres"
+    /// `kid:base64secret` pairs, first one signing; nil reads or creates `jwtKeysFile`.
+    public var jwtKeys: String?
+    /// File of `kid base64secret` lines (default `<dataFolder>/jwt-keys`, created 0600 when absent).
+    public var jwtKeysFile: String?
+    public var accessTokenLifetime: Duration = .seconds(15 * 60)
+    public var refreshTokenLifetime: Duration = .seconds(30 * 24 * 3600)
+    public var argon2 = Argon2Parameters.owasp
+    public var smtp: SMTPSettings?
+    public var limits = RateLimits()
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    /// One problem with the configuration, phrased for the person who set it.
+    public struct Problem: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// All problems found at once, so a person fixes them in one go.
+    public struct Problems: Error, CustomStringConvertible {
+        public let problems: [Problem]
+        public var description: String {
+            "PhotoVault cannot start; fix these settings:\n" + problems.map { "  - \($0.description)" }.joined(separator: "\n")
+        }
+    }
+
+    /// Reads the environment, then `overrides` (flags, keyed by the same variable names).
+    public static func load(environment: [String: String], overrides: [String: String] = [:]) throws -> APIConfig {
+        let values = environment.merging(overrides) { _, flag in flag }
+        var reader = Reader(values: values)
+        var config = APIConfig()
+        config.host = reader.string("PHOTOVAULT_HOST") ?? config.host
+        config.port = reader.integer("PHOTOVAULT_PORT", in: 0...65535) ?? config.port
+        config.databaseURL = reader.string("PHOTOVAULT_DATABASE_URL")
+        if let url = config.databaseURL {
+            reader.check("PHOTOVAULT_DATABASE_URL") { _ = try DatabaseURL.configuration(from: url) }
+        }
+        if let folder = reader.string("PHOTOVAULT_DATA_DIR") { config.dataFolder = URL(fileURLWithPath: folder) }
+        config.postgresBinFolder = reader.string("PHOTOVAULT_PG_BIN")
+        config.postgresAccount = reader.string("PHOTOVAULT_PG_USER") ?? config.postgresAccount
+        config.jwtKeys = reader.string("PHOTOVAULT_JWT_KEYS")
+        config.jwtKeysFile = reader.string("PHOTOVAULT_JWT_KEYS_FILE")
+        if let keys = config.jwtKeys {
+            reader.check("PHOTOVAULT_JWT_KEYS") { _ = try SigningKeys.parse(pairs: keys) }
+        }
+        config.accessTokenLifetime = reader.duration("PHOTOVAULT_ACCESS_TOKEN_TTL", atLeast: .seconds(10)) ?? config.accessTokenLifetime
+        config.refreshTokenLifetime = reader.duration("PHOTOVAULT_REFRESH_TOKEN_TTL", atLeast: .seconds(60)) ?? config.refreshTokenLifetime
+        config.argon2.memoryKiB = reader.integer("PHOTOVAULT_ARGON2_MEMORY_KIB", in: 8...4_194_304) ?? config.argon2.memoryKiB
+        config.argon2.iterations = reader.integer("PHOTOVAULT_ARGON2_ITERATIONS", in: 1...100) ?? config.argon2.iterations
+        config.argon2.parallelism = reader.integer("PHOTOVAULT_ARGON2_PARALLELISM", in: 1...64) ?? config.argon2.parallelism
+        if let url = reader.string("PHOTOVAULT_SMTP_URL") {
+            var smtp = SMTPSettings(url: url)
+            smtp.username = reader.string("PHOTOVAULT_SMTP_USER")
+            smtp.password = reader.string("PHOTOVAULT_SMTP_PASSWORD")
+            smtp.from = reader.string("PHOTOVAULT_SMTP_FROM") ?? smtp.from
+            smtp.caFile = reader.string("PHOTOVAULT_SMTP_CA_FILE")
+            if let tls = reader.string("PHOTOVAULT_SMTP_TLS") {
+                if let mode = SMTPSettings.Security(rawValue: tls) { smtp.security = mode } else {
+                    reader.fail("PHOTOVAULT_SMTP_TLS must be starttls, tls or none, not '\(tls)'.")
+                }
+            }
+            if !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://")) {
+                reader.fail("PHOTOVAULT_SMTP_URL must start with smtp:// or smtps://, e.g. smtp://mail.example.com:587.")
+            }
+            if smtp.from.contains(where: { $0 == "\r" || $0 == "\n" }) {
+                reader.fail("PHOTOVAULT_SMTP_FROM must be one line.")
+            }
+            config.smtp = smtp
+        }
+        config.limits.loginPerAccount = reader.rate("PHOTOVAULT_RATE_LOGIN_ACCOUNT") ?? config.limits.loginPerAccount
+        config.limits.loginPerPeer = reader.rate("PHOTOVAULT_RATE_LOGIN_PEER") ?? config.limits.loginPerPeer
+        config.limits.registerPerPeer = reader.rate("PHOTOVAULT_RATE_REGISTER_PEER") ?? config.limits.registerPerPeer
+        config.limits.resetPerAccount = reader.rate("PHOTOVAULT_RATE_RESET_ACCOUNT") ?? config.limits.resetPerAccount
+        config.limits.resetPerPeer = reader.rate("PHOTOVAULT_RATE_RESET_PEER") ?? config.limits.resetPerPeer
+        if let level = reader.string("PHOTOVAULT_LOG_LEVEL") {
+            if let parsed = Logger.Level(rawValue: level.lowercased()) { config.logLevel = parsed } else {
+                reader.fail("PHOTOVAULT_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; not '\(level)'.")
+            }
+        }
+        if !reader.problems.isEmpty { throw Problems(problems: reader.problems) }
+        return config
+    }
+
+    /// The key file used when no keys are given: under the data folder.
+    var effectiveJWTKeysFile: URL {
+        jwtKeysFile.map { URL(fileURLWithPath: $0) } ?? dataFolder.appendingPathComponent("jwt-keys")
+    }
+}
+
+/// How a mail server is reached.
+public struct SMTPSettings: Sendable {
+    /// How the connection is protected.
+    public enum Security: String, Sendable {
+        /// Plain connection upgraded with STARTTLS; refused if the server cannot (the default).
+        case starttls
+        /// TLS from the first byte (`smtps://`, port 465).
+        case tls
+        /// No encryption: only for a mail server on the same machine or in tests.
+        case none
+    }
+    public var url: String
+    public var username: String?
+    public var password: String?
+    public var from = "PhotoVault <photovault@localhost>"
+    public var security: Security = .starttls
+    public var caFile: String?
+    public var timeoutSeconds = 30
+}
+
+/// A number of attempts allowed per time window.
+public struct RateLimit: Sendable, Equatable {
+    public var limit: Int
+    public var window: Duration
+    public init(_ limit: Int, per window: Duration) {
+        self.limit = limit
+        self.window = window
+    }
+}
+
+/// The limits on the RPCs that attackers like.
+public struct RateLimits: Sendable {
+    public var loginPerAccount = RateLimit(10, per: .seconds(15 * 60))
+    public var loginPerPeer = RateLimit(100, per: .seconds(15 * 60))
+    public var registerPerPeer = RateLimit(20, per: .seconds(3600))
+    public var resetPerAccount = RateLimit(3, per: .seconds(15 * 60))
+    public var resetPerPeer = RateLimit(20, per: .seconds(3600))
+    public init() {}
+}
+
+/// Parses values and remembers what was wrong with them.
+private struct Reader {
+    let values: [String: String]
+    var problems: [APIConfig.Problem] = []
+
+    mutating func fail(_ sentence: String) {
+        problems.append(.init(description: sentence))
+    }
+
+    func string(_ name: String) -> String? {
+        guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    mutating func check(_ name: String, _ body: () throws -> Void) {
+        do { try body() } catch { fail("\(error)") }
+    }
+
+    mutating func integer(_ name: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            fail("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'.")
+            return nil
+        }
+        return value
+    }
+
+    mutating func duration(_ name: String, atLeast minimum: Duration) -> Duration? {
+        guard let text = string(name) else { return nil }
+        guard let value = Self.parseDuration(text), value >= minimum else {
+            fail("\(name) must be a duration such as 900s, 15m, 12h or 30d (at least \(minimum)), not '\(text)'.")
+            return nil
+        }
+        return value
+    }
+
+    mutating func rate(_ name: String) -> RateLimit? {
+        guard let text = string(name) else { return nil }
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let limit = Int(parts[0]), limit > 0, let window = Self.parseDuration(parts[1]),
+            window > .zero
+        else {
+            fail("\(name) must read like 10/15m (10 attempts per 15 minutes), not '\(text)'.")
+            return nil
+        }
+        return RateLimit(limit, per: window)
+    }
+
+    static func parseDuration(_ text: String) -> Duration? {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = text.last, let seconds = units[unit], let count = Int64(text.dropLast()), count >= 0 {
+            return .seconds(count * seconds)
+        }
+        if let seconds = Int64(text), seconds >= 0 { return .seconds(seconds) }
+        return nil
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import GRPCServices
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// photovault-api from configuration to shutdown: database, migrations, keys, server.
+public enum APIApplication {
+    /// Serves until SIGTERM or SIGINT, then finishes calls in flight, closes the pool and
+    /// stops the embedded PostgreSQL if this process started it.
+    public static func serve(config: APIConfig, logger: Logger) async throws {
+        try await withDatabase(config: config, logger: logger) { database in
+            try await Migrator(database: database, logger: logger).migrate()
+            let (keys, created) = try SigningKeys.loadOrCreate(file: config.effectiveJWTKeysFile)
+            if config.jwtKeys == nil, created {
+                logger.notice("created a token signing key", metadata: ["file": "\(config.effectiveJWTKeysFile.path)"])
+            }
+            let signingKeys = try config.jwtKeys.map(SigningKeys.parse(pairs:)) ?? keys
+            let mailer: any Mailer = config.smtp.map { SMTPMailer(settings: $0) } ?? UnconfiguredMailer(logger: logger)
+            if config.smtp == nil {
+                logger.warning("PHOTOVAULT_SMTP_URL is not set: password-reset e-mails cannot be sent")
+            }
+            let services = await APIServices(database: database, config: config, signingKeys: signingKeys, mailer: mailer, logger: logger)
+            let server = GRPCServerService(
+                server: try services.makeServer(host: config.host, port: config.port), health: services.health,
+                name: "photovault-api", logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: server)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            try await group.run()
+        }
+    }
+
+    /// Applies pending migrations and returns.
+    public static func migrate(config: APIConfig, logger: Logger) async throws {
+        try await withDatabase(config: config, logger: logger) { database in
+            let applied = try await Migrator(database: database, logger: logger).migrate()
+            logger.notice("migrations done", metadata: ["applied": "\(applied)"])
+        }
+    }
+
+    /// Runs `body` with a connected pool: the configured server, or the embedded one,
+    /// started (or reused) first and stopped afterwards if this call started it.
+    static func withDatabase(config: APIConfig, logger: Logger, _ body: (Database) async throws -> Void) async throws {
+        var embedded: EmbeddedPostgres?
+        var startedHere = false
+        let configuration: PostgresClient.Configuration
+        if let url = config.databaseURL {
+            configuration = try DatabaseURL.configuration(from: url)
+        } else {
+            let bin = try EmbeddedPostgres.locateBinaries(
+                explicit: config.postgresBinFolder, projectRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            let server = EmbeddedPostgres(
+                binFolder: bin, folder: config.dataFolder.appendingPathComponent("postgres"),
+                serviceAccount: config.postgresAccount, logger: logger)
+            startedHere = try server.start()
+            embedded = server
+            try await server.createDatabaseIfMissing("photovault", logger: logger)
+            configuration = server.configuration(database: "photovault")
+        }
+        defer {
+            if startedHere, let embedded {
+                do { try embedded.stop() } catch { logger.error("could not stop the embedded PostgreSQL", metadata: ["error": "\(error)"]) }
+            }
+        }
+        let database = Database(configuration: configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            do {
+                try await database.waitUntilReachable()
+                try await body(database)
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+        }
+    }
+}
+
+extension Database {
+    /// Fails with UNAVAILABLE-worthy words if the server cannot be reached within `attempts` tries.
+    func waitUntilReachable(attempts: Int = 20) async throws {
+        var lastError: (any Error)?
+        for attempt in 1...attempts {
+            do {
+                try await execute("SELECT 1")
+                return
+            } catch {
+                lastError = error
+                logger.warning("database not reachable yet", metadata: ["attempt": "\(attempt)", "error": "\(String(reflecting: error))"])
+                try await Task.sleep(for: .milliseconds(250 * min(attempt, 8)))
+            }
+        }
+        throw EmbeddedPostgres.Failure(description: "Cannot reach PostgreSQL: \(String(describing: lastError))")
+    }
+}
+
+extension EmbeddedPostgres {
+    /// Creates a database on the running embedded server unless it exists.
+    public func createDatabaseIfMissing(_ name: String, logger: Logger) async throws {
+        let client = PostgresClient(configuration: configuration(database: "postgres"), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let exists = try await client.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger)
+                .collect().count > 0
+            if !exists {
+                try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name.replacingOccurrences(of: "\"", with: ""))\""), logger: logger)
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import GRPCServices
+import Logging
+
+/// Every gRPC service of photovault-api, wired to one database and configuration.
+///
+/// Shared by the executable and the tests, so tests exercise exactly what ships.
+public struct APIServices: Sendable {
+    public let accounts: Accounts
+    public let administration: Administration
+    public let authenticator: Authenticator
+    public let health = HealthStatusBoard()
+    let config: APIConfig
+    let logger: Logger
+
+    /// The fully-qualified names of the PhotoVault services served.
+    public static let serviceNames = [
+        "photovault.v1.AuthService", "photovault.v1.AdminService", "photovault.v1.ImageService",
+        "photovault.v1.SearchService", "photovault.v1.AlbumService", "photovault.v1.PeopleService",
+        "photovault.v1.EventService", "photovault.v1.DashboardService",
+    ]
+
+    public init(database: Database, config: APIConfig, signingKeys: SigningKeys, mailer: any Mailer, logger: Logger) async {
+        let issuer = await TokenIssuer(keys: signingKeys, lifetime: config.accessTokenLifetime)
+        let authenticator = Authenticator(issuer: issuer, sessions: SessionRepository(database: database))
+        let hasher = PasswordHasher(parameters: config.argon2)
+        self.authenticator = authenticator
+        self.accounts = Accounts(
+            database: database, hasher: hasher, issuer: issuer, mailer: mailer, config: config,
+            authenticator: authenticator, logger: logger)
+        self.administration = Administration(database: database, authenticator: authenticator, logger: logger)
+        self.config = config
+        self.logger = logger
+    }
+
+    /// The handlers, in the order of DESIGN §2.
+    public var handlers: [any RegistrableRPCService] {
+        [
+            AuthServiceHandler(accounts: accounts, authenticator: authenticator),
+            AdminServiceHandler(administration: administration, authenticator: authenticator),
+            ImageServiceHandler(), SearchServiceHandler(), AlbumServiceHandler(),
+            PeopleServiceHandler(), EventServiceHandler(), DashboardServiceHandler(),
+        ]
+    }
+
+    /// A server for these services on `host:port` (port 0 picks a free one).
+    public func makeServer(host: String, port: Int) throws -> GRPCServer<HTTP2ServerTransport.Posix> {
+        GRPCServerService.make(
+            host: host, port: port, services: handlers, servedNames: Self.serviceNames, health: health,
+            descriptors: try DescriptorIndex.photoVault(), logger: logger, mapError: DatabaseErrors.rpcError(for:))
+    }
+}

@@ -1,0 +1,89 @@
+import API
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `photovault-api`: the PhotoVault front service.
+@main
+struct PhotoVaultAPICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "photovault-api",
+        abstract: "The PhotoVault API server.",
+        discussion: "Settings come from PHOTOVAULT_* variables; a flag wins over its variable. See README.md.",
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Flags shared by the subcommands, mapped onto the variable names they override.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL (PHOTOVAULT_DATABASE_URL); unset runs the embedded server.")
+    var databaseURL: String?
+    @Option(help: "Folder for the embedded database and generated keys (PHOTOVAULT_DATA_DIR, default ./var).")
+    var dataDir: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (PHOTOVAULT_LOG_LEVEL).")
+    var logLevel: String?
+
+    var overrides: [String: String] {
+        var values: [String: String] = [:]
+        values["PHOTOVAULT_DATABASE_URL"] = databaseURL
+        values["PHOTOVAULT_DATA_DIR"] = dataDir
+        values["PHOTOVAULT_LOG_LEVEL"] = logLevel
+        return values
+    }
+
+    /// Loads and validates the configuration; on bad values prints every problem and exits 2.
+    func load(extra: [String: String] = [:]) -> (APIConfig, Logger) {
+        do {
+            let config = try APIConfig.load(
+                environment: ProcessInfo.processInfo.environment, overrides: overrides.merging(extra) { $1 })
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = config.logLevel
+                return handler
+            }
+            return (config, Logger(label: "photovault-api"))
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the API (the default).")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address to listen on (PHOTOVAULT_HOST, default 127.0.0.1).")
+    var host: String?
+    @Option(help: "Port to listen on (PHOTOVAULT_PORT, default 50051).")
+    var port: String?
+
+    func run() async throws {
+        var extra: [String: String] = [:]
+        extra["PHOTOVAULT_HOST"] = host
+        extra["PHOTOVAULT_PORT"] = port
+        let (config, logger) = common.load(extra: extra)
+        do {
+            try await APIApplication.serve(config: config, logger: logger)
+        } catch {
+            logger.critical("photovault-api stopped", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let (config, logger) = common.load()
+        do {
+            try await APIApplication.migrate(config: config, logger: logger)
+        } catch {
+            logger.critical("migration failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
