@@ -33,8 +33,9 @@ struct SessionRepository: Sendable {
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static func digest(_ token: String) -> [UInt8] {
-        Array(SHA256.hash(data: Data(token.utf8)))
+    /// The stored form of a token: its SHA-256, hex-encoded (bound as text, decoded to bytea in SQL).
+    static func digest(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Opens a session and returns its id and first refresh token.
@@ -47,7 +48,7 @@ struct SessionRepository: Sendable {
                 INSERT INTO auth_sessions (id, user_id, expires_at, peer) VALUES (\(sessionID), \(userID), \(expires), \(peer))
                 """)
             try await transaction.execute("""
-                INSERT INTO refresh_tokens (token_hash, session_id) VALUES (\(Self.digest(token)), \(sessionID))
+                INSERT INTO refresh_tokens (token_hash, session_id) VALUES (decode(\(Self.digest(token)), 'hex'), \(sessionID))
                 """)
         }
         return (sessionID, token, expires)
@@ -61,7 +62,7 @@ struct SessionRepository: Sendable {
             let claimed = try await transaction.row("""
                 UPDATE refresh_tokens t SET rotated_at = now()
                 FROM auth_sessions s
-                WHERE t.token_hash = \(digest) AND t.rotated_at IS NULL AND s.id = t.session_id
+                WHERE t.token_hash = decode(\(digest), 'hex') AND t.rotated_at IS NULL AND s.id = t.session_id
                   AND s.revoked_at IS NULL AND s.expires_at > now()
                 RETURNING s.id, s.user_id
                 """) { try $0.decode((UUID, UUID).self) }
@@ -69,7 +70,7 @@ struct SessionRepository: Sendable {
                 let newToken = Self.newToken()
                 let expires = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
                 try await transaction.execute("""
-                    INSERT INTO refresh_tokens (token_hash, session_id) VALUES (\(Self.digest(newToken)), \(sessionID))
+                    INSERT INTO refresh_tokens (token_hash, session_id) VALUES (decode(\(Self.digest(newToken)), 'hex'), \(sessionID))
                     """)
                 try await transaction.execute("""
                     UPDATE auth_sessions SET last_used_at = now(), expires_at = \(expires) WHERE id = \(sessionID)
@@ -77,7 +78,7 @@ struct SessionRepository: Sendable {
                 return .rotated(sessionID: sessionID, userID: userID, newToken: newToken, expires: expires)
             }
             let previous = try await transaction.row("""
-                SELECT t.session_id, t.rotated_at IS NOT NULL FROM refresh_tokens t WHERE t.token_hash = \(digest)
+                SELECT t.session_id, t.rotated_at IS NOT NULL FROM refresh_tokens t WHERE t.token_hash = decode(\(digest), 'hex')
                 """) { try $0.decode((UUID, Bool).self) }
             if let (sessionID, wasRotated) = previous, wasRotated { return .reused(sessionID: sessionID) }
             return .invalid
@@ -100,7 +101,7 @@ struct SessionRepository: Sendable {
     func session(ofToken token: String) async throws -> (sessionID: UUID, userID: UUID)? {
         try await database.row("""
             SELECT s.id, s.user_id FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id
-            WHERE t.token_hash = \(Self.digest(token))
+            WHERE t.token_hash = decode(\(Self.digest(token)), 'hex')
             """) { try $0.decode((UUID, UUID).self) }
     }
 

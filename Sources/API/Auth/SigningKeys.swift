@@ -21,9 +21,11 @@ public struct SigningKeys: Sendable {
     /// Parses `kid:base64secret,kid:base64secret` (also one pair per line, `kid base64secret`).
     public static func parse(pairs text: String) throws -> SigningKeys {
         var keys: [Key] = []
-        let entries = text.split(whereSeparator: { $0 == "," || $0 == "\n" })
+        let entries = text.split(separator: "\n")
+            .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
+            .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            .filter { !$0.isEmpty }
         for entry in entries {
             let parts = entry.split(maxSplits: 1, whereSeparator: { $0 == ":" || $0 == " " }).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,

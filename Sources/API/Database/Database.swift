@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -50,8 +51,15 @@ public struct Database: Sendable {
     public func transaction<Result: Sendable>(
         _ body: (Transaction) async throws -> Result
     ) async throws -> Result {
-        try await client.withTransaction(logger: logger) { connection in
-            try await body(Transaction(connection: connection, logger: logger))
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(Transaction(connection: connection, logger: logger))
+            }
+        } catch let error as PostgresTransactionError {
+            // The body's own error (a domain error, say) matters more than the wrapper;
+            // the rollback has happened by now.
+            if let closureError = error.closureError { throw closureError }
+            throw error.beginError ?? error.commitError ?? error
         }
     }
 }
@@ -64,6 +72,35 @@ public struct Transaction: Sendable {
     /// Runs a statement and discards its rows.
     public func execute(_ query: PostgresQuery) async throws {
         try await connection.query(query, logger: logger)
+    }
+
+    /// Runs a script of several statements (a migration), one statement at a time.
+    ///
+    /// postgres-nio speaks only the extended protocol, which takes one statement per query.
+    public func executeScript(_ sql: String) async throws {
+        for statement in Self.statements(in: sql) {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        }
+    }
+
+    /// Splits a script at semicolons that end a line, keeping `$$ … $$` bodies whole.
+    static func statements(in script: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var insideDollarQuote = false
+        for line in script.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("--") && current.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+            current += line + "\n"
+            if line.components(separatedBy: "$$").count % 2 == 0 { insideDollarQuote.toggle() }
+            if !insideDollarQuote, trimmed.hasSuffix(";") {
+                statements.append(current.trimmingCharacters(in: .whitespacesAndNewlines))
+                current = ""
+            }
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { statements.append(rest) }
+        return statements
     }
 
     /// Runs a query and decodes each row.

@@ -109,8 +109,12 @@ public struct EmbeddedPostgres: Sendable {
     /// Creates the folders, owned by the service account when we are root.
     private func prepareFolders() throws {
         let fileManager = FileManager.default
+        // Parents stay traversable for the service account; our own folders are private.
+        try fileManager.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
         for url in [folder, dataFolder, socketFolder] {
-            try fileManager.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            if !fileManager.fileExists(atPath: url.path) {
+                try fileManager.createDirectory(at: url, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            }
             try fileManager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
         }
         if getuid() == 0 {
@@ -131,35 +135,22 @@ public struct EmbeddedPostgres: Sendable {
     /// Runs one of the server's programs, as the service account when we are root.
     @discardableResult
     private func run(_ program: String, _ arguments: [String], quiet: Bool = false) throws -> String {
-        let process = Process()
         let executable = binFolder.appendingPathComponent(program).path
-        if getuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", serviceAccount, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        }
-        // pg_ctl must not hold our stdout open: the server it starts would keep it forever.
+        let asServiceAccount = getuid() == 0
+        let path = asServiceAccount ? "/usr/sbin/runuser" : executable
+        let fullArguments = asServiceAccount ? ["-u", serviceAccount, "--", executable] + arguments : arguments
+        // Output goes to a file, not a pipe: the server pg_ctl starts would hold a pipe open forever.
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("photovault-pg-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil, attributes: [.posixPermissions: 0o666])
         defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
         var environment = ProcessInfo.processInfo.environment
         environment["LC_ALL"] = "C"
-        process.environment = environment
-        try process.run()
-        process.waitUntilExit()
-        try? handle.close()
+        let status = try ChildProcess.run(path, fullArguments, environment: environment, outputFile: output.path)
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
+        guard status == 0 else {
             if !quiet {
                 logger.error("embedded PostgreSQL command failed", metadata: ["program": "\(program)", "output": "\(text)"])
             }
-            throw Failure(description: "\(program) failed (exit \(process.terminationStatus)): \(text.split(separator: "\n").suffix(3).joined(separator: " ")) — see \(logFile.path).")
+            throw Failure(description: "\(program) failed (exit \(status)): \(text.split(separator: "\n").suffix(3).joined(separator: " ")) — see \(logFile.path).")
         }
         return text
     }

@@ -43,7 +43,7 @@ public struct Migrator: Sendable {
                 let seen = try await transaction.row(
                     "SELECT 1 FROM schema_migrations WHERE version = \(migration.version)") { _ in true } ?? false
                 if seen { return false }
-                try await transaction.execute(PostgresQuery(unsafeSQL: migration.sql))
+                try await transaction.executeScript(migration.sql)
                 try await transaction.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))")
                 return true
