@@ -23,7 +23,9 @@ public struct Administration: Sendable {
         let scope = "users:" + query.lowercased()
         var cursor: (createdAt: String, id: UUID)?
         if let values = try PageToken.decode(pageToken, scope: scope, count: 2) {
-            guard values[0].count <= 40, let id = UUID(uuidString: values[1]) else {
+            guard values[0].wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z/) != nil,
+                let id = UUID(uuidString: values[1])
+            else {
                 throw APIError.invalid("page_token", "is not a token this server issued")
             }
             cursor = (values[0], id)

@@ -25,6 +25,8 @@ struct AccessTokenClaims: JWTPayload {
 public struct TokenIssuer: Sendable {
     private let collection: JWTKeyCollection
     private let signingKeyID: JWKIdentifier
+    /// jwt-kit falls back to its default key for an unknown `kid`; we refuse such tokens outright.
+    private let knownKeyIDs: Set<String>
     let lifetime: Duration
 
     public init(keys: SigningKeys, lifetime: Duration) async {
@@ -34,6 +36,7 @@ public struct TokenIssuer: Sendable {
         }
         self.collection = collection
         self.signingKeyID = JWKIdentifier(string: keys.signing.id)
+        self.knownKeyIDs = Set(keys.keys.map(\.id))
         self.lifetime = lifetime
     }
 
@@ -50,6 +53,8 @@ public struct TokenIssuer: Sendable {
     /// A token's verified claims, or `AuthError.badToken` saying why it cannot be used.
     func verify(_ token: String) async throws -> VerifiedToken {
         guard token.utf8.count <= 4096 else { throw AuthError.badToken("is too long to be one of ours") }
+        guard let kid = Self.keyID(of: token) else { throw AuthError.badToken("is malformed") }
+        guard knownKeyIDs.contains(kid) else { throw AuthError.badToken("was signed with an unknown key") }
         let claims: AccessTokenClaims
         do {
             claims = try await collection.verify(token, as: AccessTokenClaims.self)
@@ -69,6 +74,19 @@ public struct TokenIssuer: Sendable {
             throw AuthError.badToken("is malformed")
         }
         return VerifiedToken(userID: userID, sessionID: sessionID, role: Role(rawValue: claims.role), expires: claims.exp.value)
+    }
+}
+
+extension TokenIssuer {
+    /// The `kid` of a compact JWS header, read without trusting anything else in the token.
+    static func keyID(of token: String) -> String? {
+        guard let header = token.split(separator: ".", omittingEmptySubsequences: false).first, header.count <= 512 else { return nil }
+        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["kid"] as? String
     }
 }
 
