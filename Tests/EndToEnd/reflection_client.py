@@ -2,6 +2,8 @@
 server reflection (grpc.reflection.v1alpha, as grpcio-reflection speaks it), so it needs no
 .proto files. Shared by the end-to-end tests and the README's example."""
 
+import threading
+
 import grpc
 from google.protobuf import descriptor_pool, json_format
 from google.protobuf.message_factory import GetMessageClass
@@ -15,6 +17,8 @@ class ReflectionClient:
         self.channel = grpc.insecure_channel(address)
         self.database = ProtoReflectionDescriptorDatabase(self.channel)
         self.pool = descriptor_pool.DescriptorPool(self.database)
+        # The pool fetches files lazily and is not safe to fill from several threads at once.
+        self.lock = threading.Lock()
 
     def services(self):
         return self.database.get_services()
@@ -22,10 +26,11 @@ class ReflectionClient:
     def call(self, method: str, request: dict | None = None, token: str | None = None, timeout: float = 30):
         """Calls e.g. "photovault.v1.AuthService/Login"; returns (reply dict, None) or (None, grpc.RpcError)."""
         service_name, method_name = method.split("/")
-        service = self.pool.FindServiceByName(service_name)
-        descriptor = service.FindMethodByName(method_name)
-        request_class = GetMessageClass(descriptor.input_type)
-        reply_class = GetMessageClass(descriptor.output_type)
+        with self.lock:
+            service = self.pool.FindServiceByName(service_name)
+            descriptor = service.FindMethodByName(method_name)
+            request_class = GetMessageClass(descriptor.input_type)
+            reply_class = GetMessageClass(descriptor.output_type)
         stub = self.channel.unary_unary(
             f"/{method}",
             request_serializer=lambda message: message.SerializeToString(),

@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 
 /// `photovault-inference`: the model-serving service (health and reflection today; models arrive with issue #4).
+@main
 struct PhotoVaultInferenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "photovault-inference", abstract: "The PhotoVault inference server.")
@@ -30,5 +31,3 @@ struct PhotoVaultInferenceCommand: AsyncParsableCommand {
         try await group.run()
     }
 }
-
-PhotoVaultInferenceCommand.main()

@@ -1,0 +1,131 @@
+"""End-to-end: the real binaries, the embedded PostgreSQL, and a client that knows only the address."""
+
+import concurrent.futures
+import os
+import subprocess
+from pathlib import Path
+
+import grpc
+import pytest
+from conftest import BIN, ROOT, Server
+from reflection_client import ReflectionClient
+
+PASSWORD = "a long passphrase 42"
+
+
+def pg_running(data_dir: Path) -> bool:
+    return (data_dir / "var" / "postgres" / "data" / "postmaster.pid").exists()
+
+
+def test_a_reflection_only_client_signs_up_logs_in_refreshes_and_logs_out(api):
+    client = ReflectionClient(api.address)
+    try:
+        services = client.services()
+        for name in ["photovault.v1.AuthService", "photovault.v1.ImageService", "grpc.health.v1.Health"]:
+            assert name in services
+
+        signup, error = client.call("photovault.v1.AuthService/Register",
+                                    {"email": "Grace@Example.com", "password": PASSWORD, "name": "Grace Hopper"})
+        assert error is None, error
+        assert signup["user"]["email"] == "grace@example.com"
+        assert signup["user"]["role"] == "ROLE_ADMIN"
+
+        login, error = client.call("photovault.v1.AuthService/Login", {"email": "grace@example.com", "password": PASSWORD})
+        assert error is None, error
+        me, error = client.call("photovault.v1.AuthService/Me", {}, token=login["access_token"])
+        assert error is None and me["user"]["name"] == "Grace Hopper"
+
+        refreshed, error = client.call("photovault.v1.AuthService/Refresh", {"refresh_token": login["refresh_token"]})
+        assert error is None and refreshed["refresh_token"] != login["refresh_token"]
+
+        _, error = client.call("photovault.v1.AuthService/Logout", {}, token=refreshed["access_token"])
+        assert error is None
+        _, error = client.call("photovault.v1.AuthService/Me", {}, token=refreshed["access_token"])
+        assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+
+        _, error = client.call("photovault.v1.AuthService/Login", {"email": "grace@example.com", "password": "wrong one!!"})
+        assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert error.details() == "The e-mail address or the password is wrong."
+
+        _, error = client.call("photovault.v1.SearchService/Search", {"query": "beach"}, token=signup["access_token"])
+        assert error.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        client.close()
+
+    log = api.log()
+    assert "request_id=" in log
+    assert PASSWORD not in log and signup["access_token"] not in log
+
+
+def test_sigterm_lets_calls_in_flight_finish_loses_nothing_and_stops_postgres(workdir):
+    server = Server("photovault-api", workdir).start()
+    assert pg_running(workdir)
+    client = ReflectionClient(server.address)
+    emails = [f"user{index}@example.com" for index in range(12)]
+
+    def register(email):
+        return client.call("photovault.v1.AuthService/Register", {"email": email, "password": PASSWORD, "name": "U"})
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        futures = {pool.submit(register, email): email for email in emails}
+        # Argon2id keeps each sign-up busy for tens of milliseconds: stop while they run.
+        import time
+        time.sleep(0.05)
+        server.process.send_signal(__import__("signal").SIGTERM)
+        outcomes = {futures[future]: future.result() for future in concurrent.futures.as_completed(futures)}
+    assert server.process.wait(timeout=60) == 0
+    client.close()
+    assert not pg_running(workdir), "the embedded PostgreSQL should stop with the API"
+
+    acknowledged = [email for email, (reply, error) in outcomes.items() if error is None]
+    print("acknowledged", len(acknowledged), "of", len(outcomes))
+    assert acknowledged, "some sign-ups were in flight when SIGTERM came and should have finished"
+    for email, (reply, error) in outcomes.items():
+        if error is not None:
+            assert error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED), (email, error)
+
+    # Every sign-up the client saw succeed is there after a restart (the data folder is reused).
+    server = Server("photovault-api", workdir).start()
+    client = ReflectionClient(server.address)
+    try:
+        for email in acknowledged:
+            _, error = client.call("photovault.v1.AuthService/Login", {"email": email, "password": PASSWORD})
+            assert error is None, (email, error)
+    finally:
+        client.close()
+        server.stop()
+    assert "finishing calls in flight" in server.log()
+
+
+def test_bad_configuration_is_refused_with_one_sentence_per_value(workdir):
+    env = dict(os.environ, PHOTOVAULT_PORT="seventy", PHOTOVAULT_SMTP_URL="smtp://mail.example.com",
+               PHOTOVAULT_SMTP_TLS="maybe", PHOTOVAULT_DATA_DIR=str(workdir / "var"))
+    result = subprocess.run([str(BIN / "photovault-api")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "PHOTOVAULT_PORT must be a whole number from 0 to 65535, not 'seventy'." in result.stderr
+    assert "PHOTOVAULT_SMTP_TLS must be starttls, tls or none, not 'maybe'." in result.stderr
+    assert not (workdir / "var").exists(), "nothing should be created for a configuration that is refused"
+
+
+def test_migrate_applies_the_schema_and_exits(workdir):
+    env = dict(os.environ, PHOTOVAULT_DATA_DIR=str(workdir / "var"))
+    result = subprocess.run([str(BIN / "photovault-api"), "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "applied migration" in result.stderr and "accounts" in result.stderr
+    assert not pg_running(workdir)
+    again = subprocess.run([str(BIN / "photovault-api"), "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "applied migration" not in again.stderr
+
+
+def test_inference_server_answers_health_reflection_and_lists_its_models(workdir):
+    server = Server("photovault-inference", workdir).start()
+    client = ReflectionClient(server.address)
+    try:
+        assert "photovault.inference.v1.InferenceService" in client.services()
+        reply, error = client.call("photovault.inference.v1.InferenceService/ListModels", {})
+        assert error is None and reply.get("models", []) == []
+        _, error = client.call("photovault.inference.v1.InferenceService/EmbedText", {"texts": ["hello"]})
+        assert error.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        client.close()
+    assert server.stop() == 0
