@@ -150,6 +150,29 @@ struct AdminTests {
         }
     }
 
+    /// Replicas cache session state; a revocation on one reaches the others through NOTIFY,
+    /// not by waiting for the cache to age (here a cache that would keep entries for 10 minutes).
+    @Test func disablingOnOneReplicaStopsTokensOnAnotherAtOnce() async throws {
+        try await withTestAPI(configure: { $0.authCacheLifetime = .seconds(600) }) { api in
+            let admin = try await api.register("admin@example.com")
+            let member = try await api.register("member@example.com")
+            try await withReplica(of: api, configure: { $0.authCacheLifetime = .seconds(600) }) { replica in
+                _ = try await replica.me(member.accessToken)  // cached on the replica
+                try await Task.sleep(for: .milliseconds(200))  // the replica's listener is attached
+                _ = try await api.admin.disableUser(.with {
+                    $0.userID = member.user.id
+                    $0.disabled = true
+                }, metadata: TestAPI.bearer(admin.accessToken))
+                var refused = false
+                for _ in 0..<40 where !refused {
+                    refused = await rpcError { try await replica.me(member.accessToken) }?.code == .unauthenticated
+                    if !refused { try await Task.sleep(for: .milliseconds(25)) }
+                }
+                #expect(refused, "the replica kept accepting a disabled account's token")
+            }
+        }
+    }
+
     @Test func jobsAndKeysAnswerUnimplementedForNow() async throws {
         try await withTestAPI { api in
             let admin = try await api.register("admin@example.com")

@@ -40,7 +40,7 @@ public struct Administration: Sendable {
     /// Changes a role; takes effect on the account's next call.
     public func setRole(userID: UUID, role: Role) async throws -> User {
         let user = try await users.update(id: userID, role: role, disabled: nil)
-        authenticator.forget(userID: userID)
+        await authenticator.forget(userID: userID)
         logger.info("role changed", metadata: ["user_id": "\(userID)", "role": "\(role.rawValue)"])
         return user
     }
@@ -52,7 +52,7 @@ public struct Administration: Sendable {
         }
         let user = try await users.update(id: userID, role: nil, disabled: disabled)
         if disabled { try await sessions.revokeAll(userID: userID, reason: "account disabled") }
-        authenticator.forget(userID: userID)
+        await authenticator.forget(userID: userID)
         logger.info(disabled ? "account disabled" : "account enabled", metadata: ["user_id": "\(userID)"])
         return user
     }

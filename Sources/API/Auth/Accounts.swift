@@ -85,7 +85,7 @@ public struct Accounts: Sendable {
         case .invalid:
             throw AuthError.badRefreshToken
         case .reused(let sessionID):
-            authenticator.forget(sessionID: sessionID)
+            await authenticator.forget(sessionID: sessionID)
             logger.warning("refresh token reused; session revoked", metadata: ["session_id": "\(sessionID)"])
             throw AuthError.refreshTokenReused
         case .rotated(let sessionID, let userID, let newToken, let expires):
@@ -108,7 +108,7 @@ public struct Accounts: Sendable {
             sessionID = owned.sessionID
         }
         try await sessions.revoke(sessionID: sessionID, reason: "logout")
-        authenticator.forget(sessionID: sessionID)
+        await authenticator.forget(sessionID: sessionID)
     }
 
     /// The caller's account.
@@ -183,7 +183,7 @@ public struct Accounts: Sendable {
             try await resetCodes.delete(userID: user.id, in: transaction)
             try await sessions.revokeAll(userID: user.id, reason: "password reset", in: transaction)
         }
-        authenticator.forget(userID: user.id)
+        await authenticator.forget(userID: user.id)
         logger.info("password reset", metadata: ["user_id": "\(user.id)"])
     }
 
@@ -203,7 +203,7 @@ public struct Accounts: Sendable {
             try await users.setPassword(in: transaction, id: user.id, hash: newHash)
             try await sessions.revokeAll(userID: user.id, reason: "password changed", in: transaction)
         }
-        authenticator.forget(userID: user.id)
+        await authenticator.forget(userID: user.id)
         return try await openSession(for: user, peer: peer)
     }
 

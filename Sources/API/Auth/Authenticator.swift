@@ -1,5 +1,8 @@
 import Foundation
 import GRPCServices
+import Logging
+import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
 /// Turns the bearer token of a call into a ``Caller``, or refuses the call.
@@ -11,12 +14,17 @@ import Synchronization
 public final class Authenticator: Sendable {
     private let issuer: TokenIssuer
     private let sessions: SessionRepository
+    private let database: Database
     private let cacheLifetime: Duration
     private let cache = Mutex<[UUID: (status: SessionRepository.Status, fetched: ContinuousClock.Instant)]>([:])
 
-    init(issuer: TokenIssuer, sessions: SessionRepository, cacheLifetime: Duration = .seconds(2)) {
+    /// The NOTIFY channel on which replicas tell each other about revocations.
+    static let channel = "photovault_auth"
+
+    init(issuer: TokenIssuer, database: Database, cacheLifetime: Duration) {
         self.issuer = issuer
-        self.sessions = sessions
+        self.database = database
+        self.sessions = SessionRepository(database: database)
         self.cacheLifetime = cacheLifetime
     }
 
@@ -58,15 +66,65 @@ public final class Authenticator: Sendable {
         return status
     }
 
-    /// Drops a session from the cache (it was revoked).
-    public func forget(sessionID: UUID) {
-        _ = cache.withLock { $0.removeValue(forKey: sessionID) }
+    /// A session was revoked: evict it here and on every other replica.
+    public func forget(sessionID: UUID) async {
+        forgetLocally("session:\(sessionID.uuidString.lowercased())")
+        await announce("session:\(sessionID.uuidString.lowercased())")
     }
 
-    /// Drops every session of a user from the cache (disabled, role changed, password changed).
-    public func forget(userID: UUID) {
+    /// A user was disabled, changed role or password: evict all their sessions everywhere.
+    public func forget(userID: UUID) async {
+        forgetLocally("user:\(userID.uuidString.lowercased())")
+        await announce("user:\(userID.uuidString.lowercased())")
+    }
+
+    /// Evicts what an announcement (`session:<id>` or `user:<id>`) names from this replica's cache.
+    func forgetLocally(_ announcement: String) {
+        let parts = announcement.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let id = UUID(uuidString: String(parts[1])) else { return }
         cache.withLock { cache in
-            for (key, value) in cache where value.status.userID == userID { cache.removeValue(forKey: key) }
+            switch parts[0] {
+            case "session": cache.removeValue(forKey: id)
+            case "user": for (key, value) in cache where value.status.userID == id { cache.removeValue(forKey: key) }
+            default: break
+            }
+        }
+    }
+
+    /// Tells other replicas; if that fails they catch up when their cache entry ages out.
+    private func announce(_ announcement: String) async {
+        try? await database.execute("SELECT pg_notify(\(Self.channel), \(announcement))")
+    }
+}
+
+/// Listens for revocations announced by any replica and evicts them from the local cache,
+/// so a disabled account or ended session stops working on every replica at once.
+public struct AuthEventListener: Service {
+    let authenticator: Authenticator
+    let database: Database
+    let logger: Logger
+
+    public init(authenticator: Authenticator, database: Database, logger: Logger) {
+        self.authenticator = authenticator
+        self.database = database
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await database.client.withConnection { connection in
+                    try await connection.listen(on: Authenticator.channel) { notifications in
+                        for try await notification in notifications.cancelOnGracefulShutdown() {
+                            authenticator.forgetLocally(notification.payload)
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                logger.warning("revocation listener lost its connection; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
         }
     }
 }

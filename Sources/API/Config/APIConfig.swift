@@ -22,6 +22,9 @@ public struct APIConfig: Sendable {
     public var jwtKeysFile: String?
     public var accessTokenLifetime: Duration = .seconds(15 * 60)
     public var refreshTokenLifetime: Duration = .seconds(30 * 24 * 3600)
+    /// How long a replica trusts its cached view of a session; revocations announced over
+    /// NOTIFY evict sooner, so this only bounds staleness when the announcement is lost.
+    public var authCacheLifetime: Duration = .seconds(5)
     public var argon2 = Argon2Parameters.owasp
     public var smtp: SMTPSettings?
     public var limits = RateLimits()
@@ -63,6 +66,7 @@ public struct APIConfig: Sendable {
         }
         config.accessTokenLifetime = reader.duration("PHOTOVAULT_ACCESS_TOKEN_TTL", atLeast: .seconds(10)) ?? config.accessTokenLifetime
         config.refreshTokenLifetime = reader.duration("PHOTOVAULT_REFRESH_TOKEN_TTL", atLeast: .seconds(60)) ?? config.refreshTokenLifetime
+        config.authCacheLifetime = reader.duration("PHOTOVAULT_AUTH_CACHE_TTL", atLeast: .zero) ?? config.authCacheLifetime
         config.argon2.memoryKiB = reader.integer("PHOTOVAULT_ARGON2_MEMORY_KIB", in: 8...4_194_304) ?? config.argon2.memoryKiB
         config.argon2.iterations = reader.integer("PHOTOVAULT_ARGON2_ITERATIONS", in: 1...100) ?? config.argon2.iterations
         config.argon2.parallelism = reader.integer("PHOTOVAULT_ARGON2_PARALLELISM", in: 1...64) ?? config.argon2.parallelism

@@ -26,7 +26,7 @@ public enum APIApplication {
                 name: "photovault-api", logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: server)],
+                    services: [.init(service: services.listener), .init(service: server)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()

@@ -12,6 +12,8 @@ public struct APIServices: Sendable {
     public let administration: Administration
     public let authenticator: Authenticator
     public let health = HealthStatusBoard()
+    /// Keeps this replica's session cache in step with revocations made elsewhere.
+    public let listener: AuthEventListener
     let config: APIConfig
     let logger: Logger
 
@@ -24,12 +26,13 @@ public struct APIServices: Sendable {
 
     public init(database: Database, config: APIConfig, signingKeys: SigningKeys, mailer: any Mailer, logger: Logger) async {
         let issuer = await TokenIssuer(keys: signingKeys, lifetime: config.accessTokenLifetime)
-        let authenticator = Authenticator(issuer: issuer, sessions: SessionRepository(database: database))
+        let authenticator = Authenticator(issuer: issuer, database: database, cacheLifetime: config.authCacheLifetime)
         let hasher = PasswordHasher(parameters: config.argon2)
         self.authenticator = authenticator
         self.accounts = Accounts(
             database: database, hasher: hasher, issuer: issuer, mailer: mailer, config: config,
             authenticator: authenticator, logger: logger)
+        self.listener = AuthEventListener(authenticator: authenticator, database: database, logger: logger)
         self.administration = Administration(database: database, authenticator: authenticator, logger: logger)
         self.config = config
         self.logger = logger

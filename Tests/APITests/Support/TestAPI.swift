@@ -74,32 +74,44 @@ func withTestAPI(
 ) async throws {
     var config = TestAPI.defaultConfig()
     configure(&config)
-    let logger = TestPostgres.logger
     let configuration = try await TestPostgres.shared.freshDatabase()
+    try await withAPIServer(databaseConfiguration: configuration, config: config, mailer: mailer, body)
+}
+
+/// A second API replica on the same database as `api`, as another host would run it.
+func withReplica(of api: TestAPI, configure: (inout APIConfig) -> Void = { _ in }, _ body: (TestAPI) async throws -> Void) async throws {
+    var config = TestAPI.defaultConfig()
+    configure(&config)
+    try await withAPIServer(databaseConfiguration: api.databaseConfiguration, config: config, mailer: nil, body)
+}
+
+/// Serves the real services over `databaseConfiguration` on a free port, with a client.
+private func withAPIServer(
+    databaseConfiguration configuration: PostgresClient.Configuration, config: APIConfig, mailer: (any Mailer)?,
+    _ body: (TestAPI) async throws -> Void
+) async throws {
+    let logger = TestPostgres.logger
     let database = Database(configuration: configuration, logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await database.client.run() }
         let services = await APIServices(
             database: database, config: config, signingKeys: TestAPI.signingKeys,
             mailer: mailer ?? UnconfiguredMailer(logger: logger), logger: logger)
+        group.addTask { try await services.listener.run() }
         let server = try services.makeServer(host: "127.0.0.1", port: 0)
         group.addTask { try await server.serve() }
+        defer {
+            server.beginGracefulShutdown()
+            group.cancelAll()
+        }
         guard let port = try await server.listeningAddress?.ipv4?.port else {
             throw APIError.unavailable("test server did not listen")
         }
-        do {
-            try await withGRPCClient(
-                transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-            ) { client in
-                try await body(TestAPI(database: database, databaseConfiguration: configuration, services: services, client: client, port: port))
-            }
-        } catch {
-            server.beginGracefulShutdown()
-            group.cancelAll()
-            throw error
+        try await withGRPCClient(
+            transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+        ) { client in
+            try await body(TestAPI(database: database, databaseConfiguration: configuration, services: services, client: client, port: port))
         }
-        server.beginGracefulShutdown()
-        group.cancelAll()
     }
 }
 
