@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "photovault-api", targets: ["APIServer"]),
         .executable(name: "photovault-inference", targets: ["InferenceServer"]),
         .executable(name: "photovault", targets: ["CLI"]),
+        .executable(name: "photovault-bench", targets: ["AuthBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
@@ -115,6 +116,18 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Measurements for BENCHMARKS.md (scripts/bench-auth.sh drives them).
+        .executableTarget(
+            name: "AuthBench",
+            dependencies: [
+                "API", "PhotoVaultProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/AuthBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

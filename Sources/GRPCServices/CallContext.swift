@@ -75,9 +75,10 @@ public struct CallContext: Sendable {
         return value
     }
 
+    /// 96 random bits as 24 hex digits (no Foundation formatting: this runs on every call).
     static func newRequestID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return bytes.map { String(format: "%02x", $0) }.joined()
+        let high = UInt64.random(in: .min ... .max), low = UInt32.random(in: .min ... .max)
+        let a = String(high, radix: 16), b = String(low, radix: 16)
+        return String(repeating: "0", count: 16 - a.count) + a + String(repeating: "0", count: 8 - b.count) + b
     }
 }

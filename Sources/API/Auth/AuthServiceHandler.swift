@@ -35,7 +35,7 @@ public struct AuthServiceHandler: Photovault_V1_AuthService.SimpleServiceProtoco
 
     public func me(request: Photovault_V1_MeRequest, context: ServerContext) async throws -> Photovault_V1_MeResponse {
         let caller = try await authenticator.authenticate()
-        let user = try await accounts.me(caller: caller)
+        let user = accounts.me(caller: caller)
         return .with { $0.user = user.proto }
     }
 

@@ -17,6 +17,10 @@ public final class Authenticator: Sendable {
     private let database: Database
     private let cacheLifetime: Duration
     private let cache = Mutex<[UUID: (status: SessionRepository.Status, fetched: ContinuousClock.Instant)]>([:])
+    /// Tokens already verified, so a client's repeated calls skip the HMAC and JSON work.
+    /// Expiry is still checked on every call; the signature cannot change.
+    private let verifiedTokens = Mutex<[String: VerifiedToken]>([:])
+    static let cacheLimit = 100_000
 
     /// The NOTIFY channel on which replicas tell each other about revocations.
     static let channel = "photovault_auth"
@@ -42,13 +46,26 @@ public final class Authenticator: Sendable {
 
     /// The owner of a token and when the token expires.
     func authenticate(token: String) async throws -> (caller: Caller, expires: Date) {
-        let verified = try await issuer.verify(token)
+        let verified = try await verifiedToken(token)
         let status = try await status(of: verified.sessionID)
-        guard let status, status.userID == verified.userID else { throw AuthError.badToken("belongs to no known sign-in") }
-        guard !status.userDisabled else { throw AuthError.accountDisabled }
+        guard let status, status.user.id == verified.userID else { throw AuthError.badToken("belongs to no known sign-in") }
+        guard !status.user.disabled else { throw AuthError.accountDisabled }
         guard !status.revoked else { throw AuthError.badToken("was revoked (signed out or password changed); sign in again") }
         guard !status.expired else { throw AuthError.badToken("belongs to an expired sign-in; sign in again") }
-        return (Caller(userID: verified.userID, sessionID: verified.sessionID, role: status.role), verified.expires)
+        return (Caller(user: status.user, sessionID: verified.sessionID), verified.expires)
+    }
+
+    private func verifiedToken(_ token: String) async throws -> VerifiedToken {
+        if let known = verifiedTokens.withLock({ $0[token] }) {
+            guard known.expires > Date() else { throw AuthError.badToken("has expired; refresh it or sign in again") }
+            return known
+        }
+        let verified = try await issuer.verify(token)
+        verifiedTokens.withLock { tokens in
+            if tokens.count >= Self.cacheLimit { tokens.removeAll(keepingCapacity: true) }
+            tokens[token] = verified
+        }
+        return verified
     }
 
     private func status(of sessionID: UUID) async throws -> SessionRepository.Status? {
@@ -59,7 +76,7 @@ public final class Authenticator: Sendable {
         let status = try await sessions.status(sessionID: sessionID)
         if let status {
             cache.withLock { cache in
-                if cache.count > 100_000 { cache.removeAll(keepingCapacity: true) }
+                if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
                 cache[sessionID] = (status, now)
             }
         }
@@ -85,7 +102,7 @@ public final class Authenticator: Sendable {
         cache.withLock { cache in
             switch parts[0] {
             case "session": cache.removeValue(forKey: id)
-            case "user": for (key, value) in cache where value.status.userID == id { cache.removeValue(forKey: key) }
+            case "user": for (key, value) in cache where value.status.user.id == id { cache.removeValue(forKey: key) }
             default: break
             }
         }

@@ -10,11 +10,9 @@ import PostgresNIO
 struct SessionRepository: Sendable {
     let database: Database
 
-    /// Where a session stands, as the authenticator needs it.
+    /// Where a session stands, with its account, as the authenticator needs it.
     struct Status: Sendable {
-        let userID: UUID
-        let role: Role
-        let userDisabled: Bool
+        let user: User
         let revoked: Bool
         let expired: Bool
     }
@@ -115,14 +113,19 @@ struct SessionRepository: Sendable {
         if let transaction { try await transaction.execute(statement) } else { try await database.execute(statement) }
     }
 
-    /// The session's state and its user's, in one read.
+    /// The session's state and its account, in one read.
     func status(sessionID: UUID) async throws -> Status? {
         try await database.row("""
-            SELECT s.user_id, u.role, u.disabled, s.revoked_at IS NOT NULL, s.expires_at <= now()
+            SELECT u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.last_login_at,
+                   s.revoked_at IS NOT NULL, s.expires_at <= now()
             FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = \(sessionID)
             """) { row in
-            let (userID, role, disabled, revoked, expired) = try row.decode((UUID, String, Bool, Bool, Bool).self)
-            return Status(userID: userID, role: Role(rawValue: role) ?? .member, userDisabled: disabled, revoked: revoked, expired: expired)
+            let (id, email, name, role, disabled, createdAt, lastLogin, revoked, expired) = try row.decode(
+                (UUID, String, String, String, Bool, Date, Date?, Bool, Bool).self)
+            let user = User(
+                id: id, email: email, name: name, role: Role(rawValue: role) ?? .member, disabled: disabled,
+                createdAt: createdAt, lastLoginAt: lastLogin)
+            return Status(user: user, revoked: revoked, expired: expired)
         }
     }
 }

@@ -18,9 +18,13 @@ public struct User: Sendable, Equatable {
 
 /// The signed-in account an RPC runs for, established by ``Authenticator``.
 public struct Caller: Sendable, Equatable {
-    public let userID: UUID
+    /// The account as of the last time this replica read it (at most the session-cache
+    /// lifetime ago; changes made through the API evict it at once).
+    public let user: User
     public let sessionID: UUID
-    public let role: Role
+
+    public var userID: UUID { user.id }
+    public var role: Role { user.role }
 
     /// Refuses the call unless the caller holds one of `roles`.
     public func require(_ roles: Role..., to action: String) throws {
