@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import PhotoVaultProto
+import SwiftProtobuf
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `photovault`: the PhotoVault command-line client.
+@main
+struct PhotoVaultCLI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "photovault",
+        abstract: "The PhotoVault command-line client.",
+        discussion: """
+            Exit status: 0 success, 1 failure, 2 usage error, 3 not signed in or token refused,
+            4 server unreachable, 5 invalid input, 6 not found, 7 permission denied, 8 rate limited.
+            """,
+        subcommands: [Login.self, WhoAmI.self, Logout.self])
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "API address host:port (PHOTOVAULT_SERVER, default 127.0.0.1:50051; after login, the server signed in to).")
+    var server: String?
+    @Flag(help: "Print machine-readable JSON.")
+    var json = false
+
+    func resolvedServer(signedIn: String? = nil) -> String {
+        server ?? ProcessInfo.processInfo.environment["PHOTOVAULT_SERVER"] ?? signedIn ?? "127.0.0.1:50051"
+    }
+}
+
+/// Runs `body` with a client for `server`, turning failures into one sentence and an exit status.
+func withAuthService<T: Sendable>(
+    _ server: String, _ body: (Photovault_V1_AuthService.Client<HTTP2ClientTransport.Posix>) async throws -> T
+) async throws -> T {
+    let parts = server.split(separator: ":")
+    guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
+        throw fail(.local("--server must be host:port, not '\(server)'."))
+    }
+    do {
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .dns(host: String(parts[0]), port: port), transportSecurity: .plaintext)
+        return try await withGRPCClient(transport: transport) { client in
+            try await body(Photovault_V1_AuthService.Client(wrapping: client))
+        }
+    } catch let error as RPCError {
+        throw fail(.server(error))
+    } catch let error as CLIError {
+        throw fail(error)
+    }
+}
+
+/// Prints the sentence on stderr and returns the exit status to throw.
+func fail(_ error: CLIError) -> ExitCode {
+    FileHandle.standardError.write(Data("photovault: \(error)\n".utf8))
+    return ExitCode(error.exitCode)
+}
+
+/// Prints a value as JSON on stdout.
+func printJSON(_ object: [String: Any]) {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+    print(String(decoding: data, as: UTF8.self))
+}
+
+extension Photovault_V1_Role {
+    var name: String {
+        switch self {
+        case .admin: "admin"
+        case .photographer: "photographer"
+        case .member: "member"
+        default: "unknown"
+        }
+    }
+}
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Sign in and remember the sign-in (~/.config/photovault, mode 0600).")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Your e-mail address.") var email: String
+    @Flag(help: "Read the password from standard input instead of prompting.") var passwordStdin = false
+
+    func run() async throws {
+        let password: String
+        if passwordStdin {
+            password = readLine(strippingNewline: true) ?? ""
+        } else {
+            guard let typed = getpass("Password for \(email): ") else { throw fail(.local("No password was entered.")) }
+            password = String(cString: typed)
+        }
+        let server = options.resolvedServer()
+        let reply = try await withAuthService(server) { auth in
+            try await auth.login(.with {
+                $0.email = email
+                $0.password = password
+            })
+        }
+        do {
+            try Credentials(
+                server: server, email: reply.user.email, accessToken: reply.accessToken,
+                accessTokenExpiresAt: reply.accessTokenExpiresAt.date, refreshToken: reply.refreshToken
+            ).save()
+        } catch let error as CLIError {
+            throw fail(error)
+        }
+        if options.json {
+            printJSON(["email": reply.user.email, "name": reply.user.name, "role": reply.user.role.name, "server": server])
+        } else {
+            print("Signed in to \(server) as \(reply.user.email) (\(reply.user.role.name)).")
+        }
+    }
+}
+
+struct WhoAmI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Show the signed-in account.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        var credentials: Credentials
+        do { credentials = try Credentials.load() } catch let error as CLIError { throw fail(error) }
+        let server = options.resolvedServer(signedIn: credentials.server)
+        let user = try await withAuthService(server) { auth in
+            try await SignedIn.call(auth, &credentials) { token in
+                try await auth.me(.init(), metadata: ["authorization": "Bearer \(token)"]).user
+            }
+        }
+        if options.json {
+            printJSON(["id": user.id, "email": user.email, "name": user.name, "role": user.role.name, "server": server])
+        } else {
+            print("\(user.name) <\(user.email)>, \(user.role.name), on \(server)")
+        }
+    }
+}
+
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "End the sign-in on the server and forget it here.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        var credentials: Credentials
+        do { credentials = try Credentials.load() } catch let error as CLIError { throw fail(error) }
+        let server = options.resolvedServer(signedIn: credentials.server)
+        defer { Credentials.delete() }
+        _ = try await withAuthService(server) { auth in
+            try await SignedIn.call(auth, &credentials) { token in
+                try await auth.logout(.init(), metadata: ["authorization": "Bearer \(token)"])
+            }
+        }
+        if options.json { printJSON(["signed_out": true]) } else { print("Signed out.") }
+    }
+}
+
+/// Calls with the saved access token, refreshing it first when it has expired (or when the
+/// server refuses it) and saving the new pair, so a sign-in lasts as long as its refresh token.
+enum SignedIn {
+    static func call<T: Sendable>(
+        _ auth: Photovault_V1_AuthService.Client<HTTP2ClientTransport.Posix>, _ credentials: inout Credentials,
+        _ body: (String) async throws -> T
+    ) async throws -> T {
+        if credentials.accessTokenExpiresAt.timeIntervalSinceNow < 30 {
+            try await refresh(auth, &credentials)
+        }
+        do {
+            return try await body(credentials.accessToken)
+        } catch let error as RPCError where error.code == .unauthenticated {
+            try await refresh(auth, &credentials)
+            return try await body(credentials.accessToken)
+        }
+    }
+
+    static func refresh(_ auth: Photovault_V1_AuthService.Client<HTTP2ClientTransport.Posix>, _ credentials: inout Credentials) async throws {
+        let reply: Photovault_V1_AuthResponse
+        do {
+            reply = try await auth.refresh(.with { $0.refreshToken = credentials.refreshToken })
+        } catch let error as RPCError where error.code == .unauthenticated {
+            Credentials.delete()
+            throw CLIError.local("Your sign-in has ended (\(error.message)); run `photovault login` again.")
+        }
+        credentials.accessToken = reply.accessToken
+        credentials.accessTokenExpiresAt = reply.accessTokenExpiresAt.date
+        credentials.refreshToken = reply.refreshToken
+        try credentials.save()
+    }
+}
