@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import PhotoVaultProto
 import Testing
 @testable import API
 
@@ -8,6 +9,14 @@ struct PasswordResetTests {
     /// Reads the 8-digit code out of a received message.
     func resetCode(in message: String) -> String? {
         message.split(whereSeparator: { !$0.isNumber }).first { $0.count == 8 }.map(String.init)
+    }
+
+    func reset(_ api: TestAPI, email: String, code: String, to newPassword: String) async throws -> Photovault_V1_ResetPasswordResponse {
+        try await api.auth.resetPassword(.with {
+            $0.email = email
+            $0.code = code
+            $0.newPassword = newPassword
+        })
     }
 
     func withMail(starttls: Bool = false, _ body: (TestAPI, SMTPSink) async throws -> Void) async throws {
@@ -31,21 +40,13 @@ struct PasswordResetTests {
             #expect(messages[0].contains("Hello Forgetful Fred"))
             let code = try #require(resetCode(in: messages[0]))
 
-            _ = try await api.auth.resetPassword(.with {
-                $0.email = "forgetful@example.com"
-                $0.code = code
-                $0.newPassword = "remembered at last"
-            })
+            _ = try await reset(api, email: "forgetful@example.com", code: code, to: "remembered at last")
             #expect(await rpcError { try await api.me(signIn.accessToken) }?.code == .unauthenticated)
             #expect(await rpcError { try await api.login("forgetful@example.com") }?.code == .unauthenticated)
             _ = try await api.login("forgetful@example.com", password: "remembered at last")
             // A code works once.
             let again = await rpcError {
-                try await api.auth.resetPassword(.with {
-                    $0.email = "forgetful@example.com"
-                    $0.code = code
-                    $0.newPassword = "yet another passphrase"
-                })
+                try await reset(api, email: "forgetful@example.com", code: code, to: "yet another passphrase")
             }
             #expect(again?.code == .invalidArgument)
         }
@@ -61,11 +62,7 @@ struct PasswordResetTests {
             #expect(sink.messages().count == 1)
             #expect(messages.first?.contains("real@example.com") == true)
             let ghost = await rpcError {
-                try await api.auth.resetPassword(.with {
-                    $0.email = "ghost@example.com"
-                    $0.code = "12345678"
-                    $0.newPassword = "whatever you like"
-                })
+                try await reset(api, email: "ghost@example.com", code: "12345678", to: "whatever you like")
             }
             #expect(ghost?.message == "The reset code is wrong, expired or used up; request a new one.")
         }
@@ -79,20 +76,12 @@ struct PasswordResetTests {
             let wrong = code == "00000000" ? "11111111" : "00000000"
             for _ in 0..<5 {
                 let error = await rpcError {
-                    try await api.auth.resetPassword(.with {
-                        $0.email = "guessed@example.com"
-                        $0.code = wrong
-                        $0.newPassword = "attacker chosen pass"
-                    })
+                    try await reset(api, email: "guessed@example.com", code: wrong, to: "attacker chosen pass")
                 }
                 #expect(error?.message == "The reset code is wrong, expired or used up; request a new one.")
             }
             let right = await rpcError {
-                try await api.auth.resetPassword(.with {
-                    $0.email = "guessed@example.com"
-                    $0.code = code
-                    $0.newPassword = "owner chosen passphrase"
-                })
+                try await reset(api, email: "guessed@example.com", code: code, to: "owner chosen passphrase")
             }
             #expect(right?.code == .invalidArgument)
             _ = try await api.login("guessed@example.com")
@@ -106,11 +95,7 @@ struct PasswordResetTests {
             let code = try #require(resetCode(in: try await sink.waitForMessages(count: 1).first ?? ""))
             try await api.database.execute("UPDATE password_reset_codes SET expires_at = now() - interval '1 second'")
             let error = await rpcError {
-                try await api.auth.resetPassword(.with {
-                    $0.email = "late@example.com"
-                    $0.code = code
-                    $0.newPassword = "too late for this one"
-                })
+                try await reset(api, email: "late@example.com", code: code, to: "too late for this one")
             }
             #expect(error?.code == .invalidArgument)
         }
@@ -119,11 +104,7 @@ struct PasswordResetTests {
     @Test func malformedResetRequestsNameTheField() async throws {
         try await withTestAPI { api in
             let badCode = await rpcError {
-                try await api.auth.resetPassword(.with {
-                    $0.email = "a@example.com"
-                    $0.code = "12ab"
-                    $0.newPassword = "a fine new passphrase"
-                })
+                try await reset(api, email: "a@example.com", code: "12ab", to: "a fine new passphrase")
             }
             #expect(badCode?.message == "code must be the 8 digits from the e-mail.")
             let badEmail = await rpcError { try await api.auth.sendResetCode(.with { $0.email = "nope" }) }

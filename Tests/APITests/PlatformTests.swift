@@ -162,6 +162,17 @@ struct ConfigTests {
         #expect(socket.username == "me")
     }
 
+    @Test func aDatabaseURLReachesARealServer() async throws {
+        try await withTestAPI { api in
+            let socket = try #require(api.databaseConfiguration.unixSocketPath)
+            let folder = URL(fileURLWithPath: socket).deletingLastPathComponent().path
+            let database = try #require(api.databaseConfiguration.database)
+            let configuration = try DatabaseURL.configuration(from: "postgres:///\(database)?host=\(folder)&user=photovault")
+            let one = try await TestPostgres.withDatabase(configuration) { try await $0.row("SELECT 1") { try $0.decode(Int.self) } }
+            #expect(one == 1)
+        }
+    }
+
     @Test func signingKeysRotateWithTheFirstOneSigning() throws {
         let keys = try SigningKeys.parse(pairs: "# comment, with a comma\nnew " + Data(repeating: 1, count: 32).base64EncodedString() + "\nold:" + Data(repeating: 2, count: 40).base64EncodedString())
         #expect(keys.keys.map(\.id) == ["new", "old"])
@@ -215,6 +226,30 @@ struct MigrationTests {
             #expect(table == .some(nil))
             let recorded = try await api.database.row("SELECT count(*) FROM schema_migrations WHERE version = 9999") { try $0.decode(Int.self) }
             #expect(recorded == 0)
+        }
+    }
+
+    @Test func housekeepingDeletesOnlyWhatStoppedMattering() async throws {
+        try await withTestAPI { api in
+            let old = try await api.register("old@example.com")
+            let current = try await api.login("old@example.com")
+            try await api.database.execute("""
+                UPDATE auth_sessions SET revoked_at = now() - interval '8 days'
+                WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = decode(\(SessionRepository.digest(old.refreshToken)), 'hex'))
+                """)
+            try await RateLimiter(database: api.database).hit("stale", limit: RateLimit(5, per: .seconds(60)), what: "x")
+            try await RateLimiter(database: api.database).hit("fresh", limit: RateLimit(5, per: .seconds(60)), what: "x")
+            try await api.database.execute("UPDATE rate_limits SET window_start = now() - interval '3 days' WHERE key = 'stale'")
+
+            try await Housekeeping(database: api.database, logger: TestPostgres.logger).sweep()
+
+            let sessions = try await api.database.row("SELECT count(*) FROM auth_sessions") { try $0.decode(Int.self) }
+            #expect(sessions == 1)
+            let tokens = try await api.database.row("SELECT count(*) FROM refresh_tokens") { try $0.decode(Int.self) }
+            #expect(tokens == 1)
+            let keys = try await api.database.rows("SELECT key FROM rate_limits WHERE key IN ('stale', 'fresh') ORDER BY key") { try $0.decode(String.self) }
+            #expect(keys == ["fresh"])
+            _ = try await api.me(current.accessToken)
         }
     }
 

@@ -54,11 +54,14 @@ public struct Accounts: Sendable {
         try AccountInput.newPassword(password, email: email)
         try await limiter.hit("register:peer:\(peer)", limit: limits.registerPerPeer, what: "sign-ups from this address")
         let hash = try await hasher.hash(password)
-        let user = try await users.database.transaction { transaction in
-            try await users.insert(in: transaction, email: email, name: name, passwordHash: hash)
+        // The account and its first sign-in are written together: no account without a session.
+        let (user, session) = try await users.database.transaction { transaction in
+            let user = try await users.insert(in: transaction, email: email, name: name, passwordHash: hash)
+            let session = try await sessions.create(userID: user.id, peer: peer, lifetime: refreshLifetime, in: transaction)
+            return (user, session)
         }
         logger.info("account created", metadata: ["user_id": "\(user.id)", "role": "\(user.role.rawValue)"])
-        return try await openSession(for: user, peer: peer)
+        return try await tokens(for: user, session: session)
     }
 
     /// Signs in. Unknown e-mail and wrong password answer alike, after the same Argon2id work.
@@ -207,7 +210,10 @@ public struct Accounts: Sendable {
     }
 
     private func openSession(for user: User, peer: String) async throws -> TokenPair {
-        let session = try await sessions.create(userID: user.id, peer: peer, lifetime: refreshLifetime)
+        try await tokens(for: user, session: try await sessions.create(userID: user.id, peer: peer, lifetime: refreshLifetime))
+    }
+
+    private func tokens(for user: User, session: (sessionID: UUID, token: String, expires: Date)) async throws -> TokenPair {
         let access = try await issuer.issue(userID: user.id, sessionID: session.sessionID, role: user.role)
         return TokenPair(
             accessToken: access.token, accessExpires: access.expires, refreshToken: session.token,

@@ -36,12 +36,15 @@ struct SessionRepository: Sendable {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Opens a session and returns its id and first refresh token.
-    func create(userID: UUID, peer: String, lifetime: Duration) async throws -> (sessionID: UUID, token: String, expires: Date) {
+    /// Opens a session and returns its id and first refresh token; inside `transaction` when
+    /// given (a sign-up creates the account and its first session together), else in its own.
+    func create(
+        userID: UUID, peer: String, lifetime: Duration, in transaction: Transaction? = nil
+    ) async throws -> (sessionID: UUID, token: String, expires: Date) {
         let sessionID = UUID()
         let token = Self.newToken()
         let expires = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
-        try await database.transaction { transaction in
+        let write: (Transaction) async throws -> Void = { transaction in
             try await transaction.execute("""
                 INSERT INTO auth_sessions (id, user_id, expires_at, peer) VALUES (\(sessionID), \(userID), \(expires), \(peer))
                 """)
@@ -49,6 +52,7 @@ struct SessionRepository: Sendable {
                 INSERT INTO refresh_tokens (token_hash, session_id) VALUES (decode(\(Self.digest(token)), 'hex'), \(sessionID))
                 """)
         }
+        if let transaction { try await write(transaction) } else { try await database.transaction(write) }
         return (sessionID, token, expires)
     }
 
@@ -122,10 +126,7 @@ struct SessionRepository: Sendable {
             """) { row in
             let (id, email, name, role, disabled, createdAt, lastLogin, revoked, expired) = try row.decode(
                 (UUID, String, String, String, Bool, Date, Date?, Bool, Bool).self)
-            let user = User(
-                id: id, email: email, name: name, role: Role(rawValue: role) ?? .member, disabled: disabled,
-                createdAt: createdAt, lastLoginAt: lastLogin)
-            return Status(user: user, revoked: revoked, expired: expired)
+            return Status(user: User((id, email, name, role, disabled, createdAt, lastLogin)), revoked: revoked, expired: expired)
         }
     }
 }

@@ -5,12 +5,11 @@ import PostgresNIO
 struct UserRepository: Sendable {
     let database: Database
 
+    /// The columns every account query selects first, in this order.
+    typealias Columns = (UUID, String, String, String, Bool, Date, Date?)
+
     static func decode(_ row: PostgresRow) throws -> User {
-        let (id, email, name, role, disabled, createdAt, lastLogin) = try row.decode(
-            (UUID, String, String, String, Bool, Date, Date?).self)
-        return User(
-            id: id, email: email, name: name, role: Role(rawValue: role) ?? .member, disabled: disabled,
-            createdAt: createdAt, lastLoginAt: lastLogin)
+        User(try row.decode(Columns.self))
     }
 
     /// Inserts an account; the first account of the installation becomes admin.
@@ -43,10 +42,7 @@ struct UserRepository: Sendable {
             """) { row in
             let (id, email, name, role, disabled, createdAt, lastLogin, hash) = try row.decode(
                 (UUID, String, String, String, Bool, Date, Date?, String).self)
-            let user = User(
-                id: id, email: email, name: name, role: Role(rawValue: role) ?? .member, disabled: disabled,
-                createdAt: createdAt, lastLoginAt: lastLogin)
-            return (user, hash)
+            return (User((id, email, name, role, disabled, createdAt, lastLogin)), hash)
         }
     }
 
@@ -81,10 +77,7 @@ struct UserRepository: Sendable {
             """) { row in
             let (id, email, name, role, disabled, createdAt, lastLogin, keyset) = try row.decode(
                 (UUID, String, String, String, Bool, Date, Date?, String).self)
-            let user = User(
-                id: id, email: email, name: name, role: Role(rawValue: role) ?? .member, disabled: disabled,
-                createdAt: createdAt, lastLoginAt: lastLogin)
-            return (user, [keyset, id.uuidString])
+            return (User((id, email, name, role, disabled, createdAt, lastLogin)), [keyset, id.uuidString])
         }
     }
 
@@ -111,5 +104,15 @@ struct UserRepository: Sendable {
                 RETURNING id, email, name, role, disabled, created_at, last_login_at
                 """, Self.decode)!
         }
+    }
+}
+
+extension User {
+    /// An account from the columns of ``UserRepository/Columns``.
+    init(_ columns: UserRepository.Columns) {
+        let (id, email, name, role, disabled, createdAt, lastLogin) = columns
+        self.init(
+            id: id, email: email, name: name, role: Role(rawValue: role) ?? .member, disabled: disabled,
+            createdAt: createdAt, lastLoginAt: lastLogin)
     }
 }

@@ -88,7 +88,13 @@ public struct EmbeddedPostgres: Sendable {
             return false
         }
         let options = "-c listen_addresses='' -k \(socketFolder.path) -p \(port) -c unix_socket_permissions=0700"
-        try run("pg_ctl", ["-D", dataFolder.path, "-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
+        do {
+            try run("pg_ctl", ["-D", dataFolder.path, "-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
+        } catch where isRunning() {
+            // Another replica on this machine started it a moment before us.
+            logger.info("reusing the embedded PostgreSQL another process just started")
+            return false
+        }
         logger.info("embedded PostgreSQL started", metadata: ["socket": "\(socketFolder.path)"])
         return true
     }

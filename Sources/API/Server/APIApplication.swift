@@ -26,7 +26,11 @@ public enum APIApplication {
                 name: "photovault-api", logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: services.listener), .init(service: server)],
+                    services: [
+                        .init(service: Housekeeping(database: database, logger: logger)),
+                        .init(service: services.listener),
+                        .init(service: server),
+                    ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
@@ -94,7 +98,7 @@ extension Database {
                 try await Task.sleep(for: .milliseconds(250 * min(attempt, 8)))
             }
         }
-        throw EmbeddedPostgres.Failure(description: "Cannot reach PostgreSQL: \(String(describing: lastError))")
+        throw EmbeddedPostgres.Failure(description: "Cannot reach PostgreSQL: \(lastError.map { String(reflecting: $0) } ?? "no answer").")
     }
 }
 
