@@ -16,13 +16,16 @@ public struct Housekeeping: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await sweep()
-            } catch {
-                logger.warning("housekeeping failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
+        // Shutdown cancels the hour-long sleep instead of waiting it out.
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await sweep()
+                } catch {
+                    logger.warning("housekeeping failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                try? await Task.sleep(for: interval)
             }
-            try? await Task.sleep(for: interval)
         }
     }
 
