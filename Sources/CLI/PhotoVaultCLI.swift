@@ -28,6 +28,17 @@ struct GlobalOptions: ParsableArguments {
     var server: String?
     @Flag(help: "Print machine-readable JSON.")
     var json = false
+    @Flag(help: "Connect with TLS, trusting the system's certificate authorities.")
+    var tls = false
+    @Option(help: "Connect with TLS, trusting the PEM certificate(s) in this file (a self-signed server, say).")
+    var tlsCa: String?
+
+    var security: HTTP2ClientTransport.Posix.TransportSecurity {
+        if let tlsCa {
+            return .tls { $0.trustRoots = .certificates([.file(path: tlsCa, format: .pem)]) }
+        }
+        return tls ? .tls() : .plaintext
+    }
 
     func resolvedServer(signedIn: String? = nil) -> String {
         server ?? ProcessInfo.processInfo.environment["PHOTOVAULT_SERVER"] ?? signedIn ?? "127.0.0.1:50051"
@@ -36,15 +47,18 @@ struct GlobalOptions: ParsableArguments {
 
 /// Runs `body` with a client for `server`, turning failures into one sentence and an exit status.
 func withAuthService<T: Sendable>(
-    _ server: String, _ body: (Photovault_V1_AuthService.Client<HTTP2ClientTransport.Posix>) async throws -> T
+    _ server: String, security: HTTP2ClientTransport.Posix.TransportSecurity, _ body: (Photovault_V1_AuthService.Client<HTTP2ClientTransport.Posix>) async throws -> T
 ) async throws -> T {
     let parts = server.split(separator: ":")
     guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
         throw fail(.local("--server must be host:port, not '\(server)'."))
     }
     do {
+        let host = String(parts[0])
+        // An address is not a host name: it must not be sent as the TLS server name (SNI).
+        let isAddress = host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
         let transport = try HTTP2ClientTransport.Posix(
-            target: .dns(host: String(parts[0]), port: port), transportSecurity: .plaintext)
+            target: isAddress ? .ipv4(address: host, port: port) : .dns(host: host, port: port), transportSecurity: security)
         return try await withGRPCClient(transport: transport) { client in
             try await body(Photovault_V1_AuthService.Client(wrapping: client))
         }
@@ -94,7 +108,7 @@ struct Login: AsyncParsableCommand {
             password = String(cString: typed)
         }
         let server = options.resolvedServer()
-        let reply = try await withAuthService(server) { auth in
+        let reply = try await withAuthService(server, security: options.security) { auth in
             try await auth.login(.with {
                 $0.email = email
                 $0.password = password
@@ -125,7 +139,7 @@ struct WhoAmI: AsyncParsableCommand {
         var credentials: Credentials
         do { credentials = try Credentials.load() } catch let error as CLIError { throw fail(error) }
         let server = options.resolvedServer(signedIn: credentials.server)
-        let user = try await withAuthService(server) { auth in
+        let user = try await withAuthService(server, security: options.security) { auth in
             try await SignedIn.call(auth, &credentials) { token in
                 try await auth.me(.init(), metadata: ["authorization": "Bearer \(token)"]).user
             }
@@ -148,7 +162,7 @@ struct Logout: AsyncParsableCommand {
         do { credentials = try Credentials.load() } catch let error as CLIError { throw fail(error) }
         let server = options.resolvedServer(signedIn: credentials.server)
         defer { Credentials.delete() }
-        _ = try await withAuthService(server) { auth in
+        _ = try await withAuthService(server, security: options.security) { auth in
             try await SignedIn.call(auth, &credentials) { token in
                 try await auth.logout(.init(), metadata: ["authorization": "Bearer \(token)"])
             }

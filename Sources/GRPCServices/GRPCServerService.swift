@@ -33,12 +33,24 @@ public struct GRPCServerService: Service {
         }
     }
 
-    /// A plaintext HTTP/2 server on `host:port` with the standard services added
+    /// A PEM certificate chain and its private key, for serving over TLS.
+    public struct TLSFiles: Sendable {
+        public let certificateChain: String
+        public let privateKey: String
+
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+    }
+
+    /// An HTTP/2 server (TLS when `tls` is given, else plaintext) on `host:port` with the standard services added
     /// (health, both reflection versions) and a ``CallContextInterceptor``.
     public static func make(
         host: String, port: Int, services: [any RegistrableRPCService], servedNames: [String],
         health: HealthStatusBoard, descriptors: DescriptorIndex, logger: Logger,
         maximumMessageBytes: Int = 16 * 1024 * 1024,
+        tls: TLSFiles? = nil,
         mapError: @escaping CallContextInterceptor.ErrorMapper = { _ in nil }
     ) -> GRPCServer<HTTP2ServerTransport.Posix> {
         let reflection = ReflectionService(
@@ -48,9 +60,15 @@ public struct GRPCServerService: Service {
             ])
         health.set("", .serving)
         for name in servedNames { health.set(name, .serving) }
+        let security: HTTP2ServerTransport.Posix.TransportSecurity =
+            if let tls {
+                .tls(certificateChain: [.file(path: tls.certificateChain, format: .pem)], privateKey: .file(path: tls.privateKey, format: .pem))
+            } else {
+                .plaintext
+            }
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: host, port: port),
-            transportSecurity: .plaintext,
+            transportSecurity: security,
             config: .defaults { $0.rpc.maxRequestPayloadSize = maximumMessageBytes }
         )
         return GRPCServer(

@@ -24,10 +24,11 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def wait_until_serving(address, process, timeout=90):
+def wait_until_serving(address, process, timeout=90, root_certificate=None):
     """Polls grpc.health.v1 until the server says SERVING."""
     deadline = time.time() + timeout
-    channel = grpc.insecure_channel(address)
+    channel = (grpc.insecure_channel(address) if root_certificate is None
+               else grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=root_certificate)))
     stub = health_pb2_grpc.HealthStub(channel)
     try:
         while time.time() < deadline:
@@ -48,7 +49,8 @@ def wait_until_serving(address, process, timeout=90):
 class Server:
     """One running server process with its own data folder and port."""
 
-    def __init__(self, program, data_dir, extra_env=None, log_name="server.log"):
+    def __init__(self, program, data_dir, extra_env=None, log_name="server.log", root_certificate=None):
+        self.root_certificate = root_certificate
         self.program = program
         self.data_dir = Path(data_dir)
         self.port = free_port()
@@ -68,7 +70,7 @@ class Server:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([str(BIN / self.program), *arguments], cwd=ROOT, env=self.env,
                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_until_serving(self.address, self.process)
+        wait_until_serving(self.address, self.process, root_certificate=self.root_certificate)
         return self
 
     def stop(self, timeout=60):

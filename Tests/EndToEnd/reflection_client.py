@@ -13,8 +13,11 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 class ReflectionClient:
     """Calls unary RPCs by full name with dict requests and dict replies."""
 
-    def __init__(self, address: str):
-        self.channel = grpc.insecure_channel(address)
+    def __init__(self, address: str, root_certificate: bytes | None = None):
+        if root_certificate is None:
+            self.channel = grpc.insecure_channel(address)
+        else:
+            self.channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=root_certificate))
         self.database = ProtoReflectionDescriptorDatabase(self.channel)
         self.pool = descriptor_pool.DescriptorPool(self.database)
         # The pool fetches files lazily and is not safe to fill from several threads at once.

@@ -129,3 +129,39 @@ def test_inference_server_answers_health_reflection_and_lists_its_models(workdir
     finally:
         client.close()
     assert server.stop() == 0
+
+
+def test_with_a_certificate_the_api_speaks_tls_only(workdir):
+    certificate, key = workdir / "cert.pem", workdir / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(certificate),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    root = certificate.read_bytes()
+    server = Server("photovault-api", workdir, {"PHOTOVAULT_TLS_CERT": str(certificate), "PHOTOVAULT_TLS_KEY": str(key)},
+                    root_certificate=root).start()
+    try:
+        secure = ReflectionClient(server.address, root_certificate=root)
+        reply, error = secure.call("photovault.v1.AuthService/Register", {"email": "tls@example.com", "password": PASSWORD, "name": "T"})
+        assert error is None, error
+        secure.close()
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+        with grpc.insecure_channel(server.address) as plain:
+            with pytest.raises(grpc.RpcError) as refused:
+                health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        home = workdir / "home"
+        home.mkdir()
+        env = dict(os.environ, HOME=str(home))
+        login = subprocess.run([str(BIN / "photovault"), "login", "--server", server.address, "--tls-ca", str(certificate),
+                                "--email", "tls@example.com", "--password-stdin"], input=PASSWORD + "\n", env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert login.returncode == 0, login.stderr
+    finally:
+        assert server.stop() == 0
+
+
+def test_half_a_tls_configuration_is_refused(workdir):
+    env = dict(os.environ, PHOTOVAULT_TLS_CERT="/nonexistent.pem", PHOTOVAULT_DATA_DIR=str(workdir / "var"))
+    result = subprocess.run([str(BIN / "photovault-api")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "PHOTOVAULT_TLS_CERT and PHOTOVAULT_TLS_KEY must be set together" in result.stderr

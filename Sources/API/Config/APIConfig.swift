@@ -29,6 +29,9 @@ public struct APIConfig: Sendable {
     public var smtp: SMTPSettings?
     public var limits = RateLimits()
     public var logLevel: Logger.Level = .info
+    /// PEM certificate chain and key: when both are set the API speaks TLS only.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
 
     public init() {}
 
@@ -94,6 +97,18 @@ public struct APIConfig: Sendable {
         config.limits.registerPerPeer = reader.rate("PHOTOVAULT_RATE_REGISTER_PEER") ?? config.limits.registerPerPeer
         config.limits.resetPerAccount = reader.rate("PHOTOVAULT_RATE_RESET_ACCOUNT") ?? config.limits.resetPerAccount
         config.limits.resetPerPeer = reader.rate("PHOTOVAULT_RATE_RESET_PEER") ?? config.limits.resetPerPeer
+        config.tlsCertificate = reader.string("PHOTOVAULT_TLS_CERT")
+        config.tlsKey = reader.string("PHOTOVAULT_TLS_KEY")
+        switch (config.tlsCertificate, config.tlsKey) {
+        case (nil, nil): break
+        case (let certificate?, let key?):
+            for (name, path) in [("PHOTOVAULT_TLS_CERT", certificate), ("PHOTOVAULT_TLS_KEY", key)]
+            where !FileManager.default.isReadableFile(atPath: path) {
+                reader.fail("\(name) names \(path), which cannot be read.")
+            }
+        default:
+            reader.fail("PHOTOVAULT_TLS_CERT and PHOTOVAULT_TLS_KEY must be set together (a PEM certificate chain and its key).")
+        }
         if let level = reader.string("PHOTOVAULT_LOG_LEVEL") {
             if let parsed = Logger.Level(rawValue: level.lowercased()) { config.logLevel = parsed } else {
                 reader.fail("PHOTOVAULT_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; not '\(level)'.")

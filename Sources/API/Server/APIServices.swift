@@ -52,6 +52,10 @@ public struct APIServices: Sendable {
     public func makeServer(host: String, port: Int) throws -> GRPCServer<HTTP2ServerTransport.Posix> {
         GRPCServerService.make(
             host: host, port: port, services: handlers, servedNames: Self.serviceNames, health: health,
-            descriptors: try DescriptorIndex.photoVault(), logger: logger, mapError: DatabaseErrors.rpcError(for:))
+            descriptors: try DescriptorIndex.photoVault(), logger: logger,
+            tls: config.tlsCertificate.flatMap { certificate in
+                config.tlsKey.map { GRPCServerService.TLSFiles(certificateChain: certificate, privateKey: $0) }
+            },
+            mapError: DatabaseErrors.rpcError(for:))
     }
 }
