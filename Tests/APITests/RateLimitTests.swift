@@ -49,6 +49,17 @@ struct RateLimitTests {
         }
     }
 
+    @Test func signUpAttemptsForOneAddressAreLimited() async throws {
+        try await withTestAPI(configure: { $0.limits.registerPerAccount = RateLimit(2, per: .seconds(3600)) }) { api in
+            try await api.register("taken@example.com")
+            #expect(await rpcError { try await api.register("taken@example.com") }?.code == .alreadyExists)
+            let limited = await rpcError { try await api.register("Taken@Example.com") }
+            #expect(limited?.code == .resourceExhausted)
+            #expect(limited?.message.hasPrefix("Too many sign-up attempts for this e-mail address") == true)
+            try await api.register("other@example.com")
+        }
+    }
+
     /// Two API replicas share one database; attempts on either count against the same limit.
     @Test func replicasShareTheirCounters() async throws {
         try await withTestAPI { api in

@@ -53,6 +53,7 @@ public struct Accounts: Sendable {
         let name = try AccountInput.name(rawName)
         try AccountInput.newPassword(password, email: email)
         try await limiter.hit("register:peer:\(peer)", limit: limits.registerPerPeer, what: "sign-ups from this address")
+        try await limiter.hit("register:account:\(email)", limit: limits.registerPerAccount, what: "sign-up attempts for this e-mail address")
         let hash = try await hasher.hash(password)
         // The account and its first sign-in are written together: no account without a session.
         let (user, session) = try await users.database.transaction { transaction in

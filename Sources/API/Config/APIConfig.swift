@@ -95,6 +95,7 @@ public struct APIConfig: Sendable {
         config.limits.loginPerAccount = reader.rate("PHOTOVAULT_RATE_LOGIN_ACCOUNT") ?? config.limits.loginPerAccount
         config.limits.loginPerPeer = reader.rate("PHOTOVAULT_RATE_LOGIN_PEER") ?? config.limits.loginPerPeer
         config.limits.registerPerPeer = reader.rate("PHOTOVAULT_RATE_REGISTER_PEER") ?? config.limits.registerPerPeer
+        config.limits.registerPerAccount = reader.rate("PHOTOVAULT_RATE_REGISTER_ACCOUNT") ?? config.limits.registerPerAccount
         config.limits.resetPerAccount = reader.rate("PHOTOVAULT_RATE_RESET_ACCOUNT") ?? config.limits.resetPerAccount
         config.limits.resetPerPeer = reader.rate("PHOTOVAULT_RATE_RESET_PEER") ?? config.limits.resetPerPeer
         config.tlsCertificate = reader.string("PHOTOVAULT_TLS_CERT")
@@ -159,6 +160,8 @@ public struct RateLimits: Sendable {
     public var loginPerAccount = RateLimit(10, per: .seconds(15 * 60))
     public var loginPerPeer = RateLimit(100, per: .seconds(15 * 60))
     public var registerPerPeer = RateLimit(20, per: .seconds(3600))
+    /// Sign-up attempts for one e-mail address (someone hammering a taken address, say).
+    public var registerPerAccount = RateLimit(5, per: .seconds(3600))
     public var resetPerAccount = RateLimit(3, per: .seconds(15 * 60))
     public var resetPerPeer = RateLimit(20, per: .seconds(3600))
     public init() {}

@@ -34,6 +34,7 @@ struct TestAPI: Sendable {
         config.limits.loginPerAccount = RateLimit(1000, per: .seconds(900))
         config.limits.loginPerPeer = RateLimit(1000, per: .seconds(900))
         config.limits.registerPerPeer = RateLimit(1000, per: .seconds(900))
+        config.limits.registerPerAccount = RateLimit(1000, per: .seconds(900))
         config.limits.resetPerAccount = RateLimit(1000, per: .seconds(900))
         config.limits.resetPerPeer = RateLimit(1000, per: .seconds(900))
         return config
