@@ -49,6 +49,7 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// `photovault-api serve`: runs the server until SIGTERM/SIGINT.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the API (the default).")
 
@@ -72,6 +73,7 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
+/// `photovault-api migrate`: applies pending migrations and exits.
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
 

@@ -92,6 +92,7 @@ extension Photovault_V1_Role {
     }
 }
 
+/// `photovault login`: signs in and keeps the sign-in.
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Sign in and remember the sign-in (~/.config/photovault, mode 0600).")
 
@@ -130,6 +131,7 @@ struct Login: AsyncParsableCommand {
     }
 }
 
+/// `photovault whoami`: shows the signed-in account.
 struct WhoAmI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Show the signed-in account.")
 
@@ -152,6 +154,7 @@ struct WhoAmI: AsyncParsableCommand {
     }
 }
 
+/// `photovault logout`: ends the sign-in here and on the server.
 struct Logout: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "End the sign-in on the server and forget it here.")
 

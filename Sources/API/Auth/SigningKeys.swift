@@ -6,6 +6,7 @@ import Foundation
 /// The first key signs; all of them verify. To rotate: put a new key first, keep the old
 /// one until the tokens it signed have expired (one access-token lifetime), then drop it.
 public struct SigningKeys: Sendable {
+    /// One HMAC secret and the `kid` that names it in token headers.
     public struct Key: Sendable {
         public let id: String
         public let secret: [UInt8]
