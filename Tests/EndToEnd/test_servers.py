@@ -165,3 +165,34 @@ def test_half_a_tls_configuration_is_refused(workdir):
     result = subprocess.run([str(BIN / "photovault-api")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "PHOTOVAULT_TLS_CERT and PHOTOVAULT_TLS_KEY must be set together" in result.stderr
+
+
+def test_a_database_outage_is_unavailable_and_the_api_recovers(workdir):
+    server = Server("photovault-api", workdir).start()
+    client = ReflectionClient(server.address)
+    pg_ctl = sorted(ROOT.glob(".venv/lib/python*/site-packages/pgserver/pginstall/bin/pg_ctl"))[-1]
+    data = workdir / "var" / "postgres" / "data"
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    try:
+        _, error = client.call("photovault.v1.AuthService/Register", {"email": "outage@example.com", "password": PASSWORD, "name": "O"})
+        assert error is None
+        subprocess.run([*as_owner, str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"], check=True, capture_output=True)
+
+        _, error = client.call("photovault.v1.AuthService/Login", {"email": "outage@example.com", "password": PASSWORD}, timeout=30)
+        assert error.code() == grpc.StatusCode.UNAVAILABLE, error
+        assert error.details() == "The database is unavailable right now; retry shortly."
+
+        socket_dir = workdir / "var" / "postgres" / "run"
+        subprocess.run([*as_owner, str(pg_ctl), "-D", str(data), "-l", str(workdir / "var" / "postgres" / "postgres.log"),
+                        "-o", f"-c listen_addresses='' -k {socket_dir} -p 5432", "-w", "start"], check=True, capture_output=True)
+        import time
+        deadline = time.time() + 30
+        while True:
+            _, error = client.call("photovault.v1.AuthService/Login", {"email": "outage@example.com", "password": PASSWORD})
+            if error is None or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        assert error is None, error
+    finally:
+        client.close()
+        server.stop()

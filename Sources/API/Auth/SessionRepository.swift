@@ -44,7 +44,7 @@ struct SessionRepository: Sendable {
         let sessionID = UUID()
         let token = Self.newToken()
         let expires = Date().addingTimeInterval(TimeInterval(lifetime.components.seconds))
-        let write: (Transaction) async throws -> Void = { transaction in
+        let write: @Sendable (Transaction) async throws -> Void = { transaction in
             try await transaction.execute("""
                 INSERT INTO auth_sessions (id, user_id, expires_at, peer) VALUES (\(sessionID), \(userID), \(expires), \(peer))
                 """)

@@ -10,6 +10,8 @@ public struct APIConfig: Sendable {
     public var port = 50051
     /// An external PostgreSQL; nil runs the embedded one under `dataFolder`.
     public var databaseURL: String?
+    /// How long a call waits for a database connection before answering UNAVAILABLE.
+    public var databaseWait: Duration = .seconds(5)
     /// Where the embedded database, generated keys and (later) blobs live (default `./var`).
     public var dataFolder = URL(fileURLWithPath: "var")
     /// Folder of the pgserver binaries; nil looks in `./.venv`.
@@ -59,6 +61,7 @@ public struct APIConfig: Sendable {
         if let url = config.databaseURL {
             reader.check("PHOTOVAULT_DATABASE_URL") { _ = try DatabaseURL.configuration(from: url) }
         }
+        config.databaseWait = reader.duration("PHOTOVAULT_DATABASE_WAIT", atLeast: .seconds(1)) ?? config.databaseWait
         if let folder = reader.string("PHOTOVAULT_DATA_DIR") { config.dataFolder = URL(fileURLWithPath: folder) }
         config.postgresBinFolder = reader.string("PHOTOVAULT_PG_BIN")
         config.postgresAccount = reader.string("PHOTOVAULT_PG_USER") ?? config.postgresAccount

@@ -1,67 +1,107 @@
 import Foundation
 import Logging
 import PostgresNIO
-import ServiceLifecycle
+import Synchronization
 
 /// The PostgreSQL connection pool every repository goes through.
 ///
-/// It is a `Service`: the pool runs while the service group runs, and closes with it.
+/// Its `client` must be running (`client.run()` in a task) while it is used. Waiting for a
+/// connection is bounded: when PostgreSQL is down, calls fail with UNAVAILABLE after
+/// `connectionWait` instead of hanging until the client gives up.
 public struct Database: Sendable {
     /// The underlying pool; repositories write their SQL against it with bound parameters.
     public let client: PostgresClient
     let logger: Logger
+    let connectionWait: Duration
 
-    public init(configuration: PostgresClient.Configuration, logger: Logger) {
+    public init(configuration: PostgresClient.Configuration, logger: Logger, connectionWait: Duration = .seconds(5)) {
         var configuration = configuration
         configuration.options.minimumConnections = 2
         configuration.options.maximumConnections = 20
+        configuration.options.connectTimeout = connectionWait
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.connectionWait = connectionWait
     }
 
     /// Runs a query and discards its rows.
     public func execute(_ query: PostgresQuery) async throws {
-        try await client.query(query, logger: logger)
+        try await withConnection { connection in
+            try await connection.query(query, logger: logger)
+        }
     }
 
     /// Runs a query and decodes each row with `decode`.
     public func rows<Row: Sendable>(
         _ query: PostgresQuery,
-        _ decode: @Sendable (PostgresRow) throws -> Row
+        _ decode: @escaping @Sendable (PostgresRow) throws -> Row
     ) async throws -> [Row] {
-        var result: [Row] = []
-        for try await row in try await client.query(query, logger: logger) {
-            result.append(try decode(row))
+        try await withConnection { connection in
+            try await Transaction(connection: connection, logger: logger).rows(query, decode)
         }
-        return result
     }
 
     /// Runs a query and decodes its first row, if any.
     public func row<Row: Sendable>(
         _ query: PostgresQuery,
-        _ decode: @Sendable (PostgresRow) throws -> Row
+        _ decode: @escaping @Sendable (PostgresRow) throws -> Row
     ) async throws -> Row? {
-        for try await row in try await client.query(query, logger: logger) {
-            return try decode(row)
-        }
-        return nil
+        try await rows(query, decode).first
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     public func transaction<Result: Sendable>(
-        _ body: (Transaction) async throws -> Result
+        _ body: @escaping @Sendable (Transaction) async throws -> Result
     ) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(Transaction(connection: connection, logger: logger))
+        try await withConnection { connection in
+            do {
+                return try await connection.withTransaction(logger: logger) { connection in
+                    try await body(Transaction(connection: connection, logger: logger))
+                }
+            } catch let error as PostgresTransactionError {
+                // The body's own error (a domain error, say) matters more than the wrapper;
+                // the rollback has happened by now.
+                if let closureError = error.closureError { throw closureError }
+                throw error.beginError ?? error.commitError ?? error
             }
-        } catch let error as PostgresTransactionError {
-            // The body's own error (a domain error, say) matters more than the wrapper;
-            // the rollback has happened by now.
-            if let closureError = error.closureError { throw closureError }
-            throw error.beginError ?? error.commitError ?? error
         }
     }
+
+    /// Leases a connection for `body`, giving up with ``DatabaseUnavailable`` when none
+    /// comes within `connectionWait`. Once leased, `body` runs to its end unhurried.
+    func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let leased = LeaseFlag()
+        let client = self.client, wait = self.connectionWait
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    leased.set()
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: wait)
+                if !Task.isCancelled, !leased.isSet { throw DatabaseUnavailable() }
+                return nil
+            }
+            while let outcome = try await group.next() {
+                if let result = outcome {
+                    group.cancelAll()
+                    return result
+                }
+            }
+            throw DatabaseUnavailable()
+        }
+    }
+}
+
+/// Set once a connection has been leased.
+private final class LeaseFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }
 
 /// One open transaction, handed to repository methods that must write several rows together.

@@ -69,7 +69,7 @@ public enum APIApplication {
                 do { try embedded.stop() } catch { logger.error("could not stop the embedded PostgreSQL", metadata: ["error": "\(error)"]) }
             }
         }
-        let database = Database(configuration: configuration, logger: logger)
+        let database = Database(configuration: configuration, logger: logger, connectionWait: config.databaseWait)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
             do {
