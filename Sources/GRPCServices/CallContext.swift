@@ -37,10 +37,14 @@ public struct CallContext: Sendable {
     public var bearerToken: String? {
         let values = Array(metadata[stringValues: "authorization"])
         guard values.count == 1 else { return nil }
-        let value = values[0]
-        let prefix = "bearer "
-        guard value.count > prefix.count, value.lowercased().hasPrefix(prefix) else { return nil }
-        return String(value.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+        // Byte-wise: this runs on every authenticated call, and tokens are ASCII.
+        let value = values[0].utf8
+        let scheme = "bearer ".utf8
+        guard value.count > scheme.count,
+            zip(value.prefix(scheme.count), scheme).allSatisfy({ $0 | 0x20 == $1 })
+        else { return nil }
+        let token = value.dropFirst(scheme.count).drop(while: { $0 == UInt8(ascii: " ") })
+        return String(decoding: token, as: UTF8.self)
     }
 
     /// The first value of a text header, if present.
