@@ -104,6 +104,15 @@ private final class LeaseFlag: Sendable {
     var isSet: Bool { value.withLock { $0 } }
 }
 
+extension PostgresClient {
+    /// Runs the pool in a child task of `group` and gives that task a moment to start, so the
+    /// first query does not find the pool idle (postgres-nio warns when it does).
+    public func start(in group: inout ThrowingTaskGroup<Void, any Error>) async {
+        group.addTask { await self.run() }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+}
+
 /// One open transaction, handed to repository methods that must write several rows together.
 public struct Transaction: Sendable {
     let connection: PostgresConnection

@@ -71,7 +71,7 @@ public enum APIApplication {
         }
         let database = Database(configuration: configuration, logger: logger, connectionWait: config.databaseWait)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            await database.client.start(in: &group)
             do {
                 try await database.waitUntilReachable()
                 try await body(database)
@@ -107,7 +107,7 @@ extension EmbeddedPostgres {
     public func createDatabaseIfMissing(_ name: String, logger: Logger) async throws {
         let client = PostgresClient(configuration: configuration(database: "postgres"), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            await client.start(in: &group)
             defer { group.cancelAll() }
             let exists = try await client.query("SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger)
                 .collect().count > 0

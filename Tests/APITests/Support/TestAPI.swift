@@ -94,7 +94,7 @@ private func withAPIServer(
     let logger = TestPostgres.logger
     let database = Database(configuration: configuration, logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await database.client.run() }
+        await database.client.start(in: &group)
         let services = await APIServices(
             database: database, config: config, signingKeys: TestAPI.signingKeys,
             mailer: mailer ?? UnconfiguredMailer(logger: logger), logger: logger)

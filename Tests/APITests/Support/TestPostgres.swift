@@ -77,7 +77,7 @@ actor TestPostgres {
     ) async throws -> T {
         let database = Database(configuration: configuration, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            await database.client.start(in: &group)
             defer { group.cancelAll() }
             return try await body(database)
         }
