@@ -63,11 +63,18 @@ let package = Package(
             name: "CMail",
             linkerSettings: [.linkedLibrary("curl")]
         ),
+        // libvips and libexif from Debian; pkg-config supplies include and link flags.
+        .systemLibrary(name: "CLibVips", path: "Sources/CLibVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .systemLibrary(name: "CLibExif", path: "Sources/CLibExif", pkgConfig: "libexif", providers: [.apt(["libexif-dev"])]),
+        // A C shim over libvips' variadic, GObject-based API; its header has plain C types only.
+        .target(name: "CVips", dependencies: ["CLibVips", "CLibExif"]),
+        // Image probing, full-decode validation, EXIF and derivatives through the shim.
+        .target(name: "Media", dependencies: ["CVips"], swiftSettings: swiftSettings),
         // The front service as a library: domain code, repositories, gRPC handlers.
         .target(
             name: "API",
             dependencies: [
-                "PhotoVaultProto", "GRPCServices", "CArgon2", "CMail",
+                "PhotoVaultProto", "GRPCServices", "CArgon2", "CMail", "Media",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -131,10 +138,13 @@ let package = Package(
             path: "Benchmarks/AuthBench",
             swiftSettings: swiftSettings
         ),
+        // Test images made at test time with the vips and exiftool tools (shared by the test targets).
+        .target(name: "TestImages", dependencies: ["Media"], path: "Tests/TestImages", swiftSettings: swiftSettings),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "CVips", "TestImages"], swiftSettings: swiftSettings),
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "PhotoVaultProto", "GRPCServices",
+                "API", "PhotoVaultProto", "GRPCServices", "Media", "TestImages",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

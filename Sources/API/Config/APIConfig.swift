@@ -34,6 +34,16 @@ public struct APIConfig: Sendable {
     /// PEM certificate chain and key: when both are set the API speaks TLS only.
     public var tlsCertificate: String?
     public var tlsKey: String?
+    /// `version:base64` master keys; nil reads or creates `masterKeyFile`.
+    public var masterKeys: String?
+    /// File of `version base64` master-key lines (default `<dataFolder>/master-keys`, created 0600).
+    public var masterKeyFile: String?
+    /// Folder of the local blob store (default `<dataFolder>/blobs`); unused with S3.
+    public var blobFolder: String?
+    /// Upload, pixel, session and trash limits.
+    public var imageLimits = ImageLimits()
+    /// Background job workers in this process (default 2; 0 runs none).
+    public var workers = 2
 
     public init() {}
 
@@ -113,6 +123,20 @@ public struct APIConfig: Sendable {
         default:
             reader.fail("PHOTOVAULT_TLS_CERT and PHOTOVAULT_TLS_KEY must be set together (a PEM certificate chain and its key).")
         }
+        config.masterKeys = reader.string("PHOTOVAULT_MASTER_KEYS")
+        if let keys = config.masterKeys {
+            reader.check("PHOTOVAULT_MASTER_KEYS") { _ = try MasterKeys.parse(pairs: keys) }
+        }
+        config.masterKeyFile = reader.string("PHOTOVAULT_MASTER_KEY_FILE")
+        config.blobFolder = reader.string("PHOTOVAULT_BLOB_DIR")
+        if let bytes = reader.integer("PHOTOVAULT_MAX_UPLOAD_MB", in: 1...1_048_576) {
+            config.imageLimits.maxBytes = Int64(bytes) * 1024 * 1024
+        }
+        config.imageLimits.maxPixels = reader.integer("PHOTOVAULT_MAX_PIXELS", in: 1...2_000_000_000) ?? config.imageLimits.maxPixels
+        config.imageLimits.sessionLifetime = reader.duration("PHOTOVAULT_UPLOAD_SESSION_TTL", atLeast: .seconds(60))
+            ?? config.imageLimits.sessionLifetime
+        config.imageLimits.trashRetention = reader.duration("PHOTOVAULT_TRASH_RETENTION", atLeast: .zero) ?? config.imageLimits.trashRetention
+        config.workers = reader.integer("PHOTOVAULT_WORKERS", in: 0...64) ?? config.workers
         if let level = reader.string("PHOTOVAULT_LOG_LEVEL") {
             if let parsed = Logger.Level(rawValue: level.lowercased()) { config.logLevel = parsed } else {
                 reader.fail("PHOTOVAULT_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; not '\(level)'.")
@@ -120,6 +144,16 @@ public struct APIConfig: Sendable {
         }
         if !reader.problems.isEmpty { throw Problems(problems: reader.problems) }
         return config
+    }
+
+    /// The master key file used when no keys are given: under the data folder.
+    var effectiveMasterKeyFile: URL {
+        masterKeyFile.map { URL(fileURLWithPath: $0) } ?? dataFolder.appendingPathComponent("master-keys")
+    }
+
+    /// The local blob store's folder.
+    var effectiveBlobFolder: URL {
+        blobFolder.map { URL(fileURLWithPath: $0) } ?? dataFolder.appendingPathComponent("blobs")
     }
 
     /// The key file used when no keys are given: under the data folder.
