@@ -35,14 +35,14 @@ public final class DataKeys: Sendable {
         // Two replicas may race to create it: the first insert wins and both read it back.
         try await database.execute("""
             INSERT INTO data_keys (owner_id, version, wrapped_key, master_version)
-            VALUES (\(owner), 1, \(wrapped), \(master.version))
+            VALUES (\(owner), 1, \(Data(wrapped)), \(master.version))
             ON CONFLICT DO NOTHING
             """)
         let row = try await database.row(
             "SELECT version, wrapped_key, master_version FROM data_keys WHERE owner_id = \(owner) ORDER BY version DESC LIMIT 1"
-        ) { try $0.decode((Int32, [UInt8], Int32).self) }
+        ) { try $0.decode((Int32, Data, Int32).self) }
         guard let row else { throw BlobCipherError.missingKey(1) }
-        let key = try unwrap(row.1, owner: owner, version: UInt32(row.0), masterVersion: Int(row.2))
+        let key = try unwrap(Array(row.1), owner: owner, version: UInt32(row.0), masterVersion: Int(row.2))
         cache.withLock { $0[CacheKey(owner: owner, version: UInt32(row.0))] = key }
         return (UInt32(row.0), key)
     }
@@ -52,9 +52,9 @@ public final class DataKeys: Sendable {
         if let key = cache.withLock({ $0[CacheKey(owner: owner, version: version)] }) { return key }
         let row = try await database.row(
             "SELECT wrapped_key, master_version FROM data_keys WHERE owner_id = \(owner) AND version = \(Int32(version))"
-        ) { try $0.decode(([UInt8], Int32).self) }
+        ) { try $0.decode((Data, Int32).self) }
         guard let row else { throw BlobCipherError.missingKey(version) }
-        let key = try unwrap(row.0, owner: owner, version: version, masterVersion: Int(row.1))
+        let key = try unwrap(Array(row.0), owner: owner, version: version, masterVersion: Int(row.1))
         cache.withLock { $0[CacheKey(owner: owner, version: version)] = key }
         return key
     }
@@ -70,12 +70,12 @@ public final class DataKeys: Sendable {
                     SELECT owner_id, version, wrapped_key, master_version FROM data_keys
                     WHERE master_version <> \(target.version)
                     ORDER BY owner_id, version LIMIT 500 FOR UPDATE SKIP LOCKED
-                    """) { try $0.decode((UUID, Int32, [UInt8], Int32).self) }
+                    """) { try $0.decode((UUID, Int32, Data, Int32).self) }
                 for (owner, version, wrapped, masterVersion) in rows {
-                    let key = try self.unwrap(wrapped, owner: owner, version: UInt32(version), masterVersion: Int(masterVersion))
+                    let key = try self.unwrap(Array(wrapped), owner: owner, version: UInt32(version), masterVersion: Int(masterVersion))
                     let rewrapped = try Self.wrap(key, owner: owner, version: UInt32(version), master: target.key)
                     try await transaction.execute("""
-                        UPDATE data_keys SET wrapped_key = \(rewrapped), master_version = \(target.version), rewrapped_at = now()
+                        UPDATE data_keys SET wrapped_key = \(Data(rewrapped)), master_version = \(target.version), rewrapped_at = now()
                         WHERE owner_id = \(owner) AND version = \(version)
                         """)
                 }

@@ -45,11 +45,11 @@ public struct SealedBlob: Sendable {
                 let length = min(cipher.sealedChunkSize, sealed.count - position)
                 guard length >= BlobCipher.tagSize else { throw BlobCipherError.corrupt("chunk \(index) is missing") }
                 var plain = try cipher.open(sealed[position..<(position + length)], index: index, final: final)
-                // Trim to the asked range at both ends.
+                // Trim to the asked range at both ends (the final chunk may be short).
                 let chunkStart = Int64(index) * chunkSize
-                if chunkStart < range.lowerBound { plain.removeFirst(Int(range.lowerBound - chunkStart)) }
-                let chunkEnd = chunkStart + Int64(cipher.chunkSize)
+                let chunkEnd = chunkStart + Int64(plain.count)
                 if chunkEnd > range.upperBound { plain.removeLast(min(plain.count, Int(chunkEnd - range.upperBound))) }
+                if chunkStart < range.lowerBound { plain.removeFirst(min(plain.count, Int(range.lowerBound - chunkStart))) }
                 piece += plain
                 position += length
             }

@@ -49,7 +49,7 @@ extension ImageLibrary {
         let seconds = Double(limits.sessionLifetime.components.seconds)
         let expires = try await database.row("""
             INSERT INTO upload_sessions (id, owner_id, file_name, total_size, expected_sha256, event_id, album_id, expires_at)
-            VALUES (\(id), \(owner), \(fileName), \(totalSize), \(expected), \(eventID), \(albumID), now() + make_interval(secs => \(seconds)))
+            VALUES (\(id), \(owner), \(fileName), \(totalSize), \(expected.map { Data($0) }), \(eventID), \(albumID), now() + make_interval(secs => \(seconds)))
             RETURNING expires_at
             """) { try $0.decode(Date.self) }
         return UploadSession(id: id, totalSize: totalSize, bytesReceived: 0, state: .open, expiresAt: expires ?? Date(), imageID: nil)
@@ -189,7 +189,10 @@ extension ImageLibrary {
         }
         let (fileName, eventID, expected) = try await database.row(
             "SELECT file_name, event_id, expected_sha256 FROM upload_sessions WHERE id = \(current.id)"
-        ) { try $0.decode((String, Int64?, [UInt8]?).self) } ?? ("", nil, nil)
+        ) { row -> (String, Int64?, [UInt8]?) in
+            let (name, event, hash) = try row.decode((String, Int64?, Data?).self)
+            return (name, event, hash.map(Array.init))
+        } ?? ("", nil, nil)
         let parts = try await database.rows(
             "SELECT byte_offset, length, blob_key FROM upload_session_parts WHERE session_id = \(current.id) ORDER BY byte_offset"
         ) { try $0.decode((Int64, Int64, String).self) }

@@ -84,7 +84,7 @@ public struct ImageRecord: Sendable, Equatable {
         fileName = try r["file_name"].decode(String.self)
         format = ImageFormat(rawValue: try r["format"].decode(String.self)) ?? .jpeg
         byteSize = try r["byte_size"].decode(Int64.self)
-        sha256 = try r["sha256"].decode([UInt8].self)
+        sha256 = Array(try r["sha256"].decode(Data.self))
         width = Int(try r["width"].decode(Int32.self))
         height = Int(try r["height"].decode(Int32.self))
         orientation = Int(try r["orientation"].decode(Int32.self))

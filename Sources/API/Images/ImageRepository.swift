@@ -18,7 +18,8 @@ struct ImageRepository: Sendable {
 
     /// The owner's image with these exact bytes, if any.
     func find(owner: UUID, sha256: [UInt8], in transaction: Transaction? = nil) async throws -> ImageRecord? {
-        let query: PostgresQuery = "SELECT \(unescaped: ImageRecord.columns) FROM images WHERE owner_id = \(owner) AND sha256 = \(sha256)"
+        let hash = Data(sha256)
+        let query: PostgresQuery = try "SELECT \(unescaped: ImageRecord.columns) FROM images WHERE owner_id = \(owner) AND sha256 = \(hash)"
         let record: ImageRecord?
         if let transaction { record = try await transaction.row(query, ImageRecord.init(row:)) } else {
             record = try await database.row(query, ImageRecord.init(row:))
@@ -62,7 +63,7 @@ struct ImageRepository: Sendable {
                 camera_make, camera_model, lens, f_number, exposure_time, iso, focal_length,
                 latitude, longitude, altitude, event_id, data_key_version, original_key)
             VALUES (
-                \(image.id), \(image.owner), \(image.fileName), \(image.probe.format.rawValue), \(image.byteSize), \(image.sha256),
+                \(image.id), \(image.owner), \(image.fileName), \(image.probe.format.rawValue), \(image.byteSize), \(Data(image.sha256)),
                 \(Int32(image.probe.width)), \(Int32(image.probe.height)), \(Int32(image.probe.orientation)),
                 \(exif?.takenAt), \(exif?.takenAtOffsetMinutes.map(Int32.init)), \(exif?.takenAt), \(exif?.takenAtOffsetMinutes.map(Int32.init)),
                 \(exif != nil), \(exif?.make ?? ""), \(exif?.model ?? ""), \(exif?.lens ?? ""), \(exif?.fNumber ?? 0),
