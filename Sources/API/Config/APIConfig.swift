@@ -40,6 +40,8 @@ public struct APIConfig: Sendable {
     public var masterKeyFile: String?
     /// Folder of the local blob store (default `<dataFolder>/blobs`); unused with S3.
     public var blobFolder: String?
+    /// S3-compatible object storage for blobs; nil keeps them in the local folder.
+    public var s3: S3Configuration?
     /// Upload, pixel, session and trash limits.
     public var imageLimits = ImageLimits()
     /// Background job workers in this process (default 2; 0 runs none).
@@ -129,6 +131,30 @@ public struct APIConfig: Sendable {
         }
         config.masterKeyFile = reader.string("PHOTOVAULT_MASTER_KEY_FILE")
         config.blobFolder = reader.string("PHOTOVAULT_BLOB_DIR")
+        if let bucket = reader.string("PHOTOVAULT_S3_BUCKET") {
+            let endpointText = reader.string("PHOTOVAULT_S3_ENDPOINT") ?? "https://s3.amazonaws.com"
+            let accessKey = reader.string("PHOTOVAULT_S3_ACCESS_KEY_ID") ?? ""
+            let secret = reader.string("PHOTOVAULT_S3_SECRET_ACCESS_KEY") ?? ""
+            if accessKey.isEmpty || secret.isEmpty {
+                reader.fail("PHOTOVAULT_S3_BUCKET needs PHOTOVAULT_S3_ACCESS_KEY_ID and PHOTOVAULT_S3_SECRET_ACCESS_KEY too.")
+            }
+            if let endpoint = URL(string: endpointText), let scheme = endpoint.scheme, ["http", "https"].contains(scheme), endpoint.host != nil {
+                var s3 = S3Configuration(
+                    endpoint: endpoint, region: reader.string("PHOTOVAULT_S3_REGION") ?? "us-east-1", bucket: bucket,
+                    accessKeyID: accessKey, secretAccessKey: secret, sessionToken: reader.string("PHOTOVAULT_S3_SESSION_TOKEN"),
+                    keyPrefix: reader.string("PHOTOVAULT_S3_PREFIX") ?? "")
+                if let style = reader.string("PHOTOVAULT_S3_PATH_STYLE") {
+                    switch style.lowercased() {
+                    case "true", "1", "yes": s3.usePathStyle = true
+                    case "false", "0", "no": s3.usePathStyle = false
+                    default: reader.fail("PHOTOVAULT_S3_PATH_STYLE must be true or false, not '\(style)'.")
+                    }
+                }
+                config.s3 = s3
+            } else {
+                reader.fail("PHOTOVAULT_S3_ENDPOINT must be an http:// or https:// URL, e.g. https://s3.eu-west-1.amazonaws.com, not '\(endpointText)'.")
+            }
+        }
         if let bytes = reader.integer("PHOTOVAULT_MAX_UPLOAD_MB", in: 1...1_048_576) {
             config.imageLimits.maxBytes = Int64(bytes) * 1024 * 1024
         }

@@ -25,7 +25,16 @@ public enum APIApplication {
             let masterKeys = try loadMasterKeys(config: config, logger: logger)
             let staging = try StagingArea(parent: config.dataFolder.appendingPathComponent("tmp"), logger: logger)
             defer { staging.removeAll() }
-            let blobStore = try LocalBlobStore(root: config.effectiveBlobFolder)
+            let blobStore: any BlobStore
+            var s3Store: S3BlobStore?
+            if let s3 = config.s3 {
+                let store = S3BlobStore(configuration: s3, logger: logger)
+                s3Store = store
+                blobStore = store
+                logger.notice("blobs are stored in S3-compatible storage", metadata: ["s3": "\(s3)"])
+            } else {
+                blobStore = try LocalBlobStore(root: config.effectiveBlobFolder)
+            }
             let services = await APIServices(
                 database: database, config: config, signingKeys: signingKeys, mailer: mailer,
                 masterKeys: masterKeys, blobStore: blobStore, staging: staging, logger: logger)
@@ -37,7 +46,14 @@ public enum APIApplication {
                     services: services.backgroundServices(database: database).map { .init(service: $0) } + [.init(service: server)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                try? await s3Store?.shutdown()
+                throw error
+            }
+            // The HTTP client must be shut down before it is released.
+            try? await s3Store?.shutdown()
         }
     }
 
