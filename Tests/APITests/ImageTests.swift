@@ -387,3 +387,36 @@ struct ImageTests {
         }
     }
 }
+
+@Suite("Images on S3")
+struct S3ImageTests {
+    @Test func imagesLiveSealedInS3AndComeBackWhole() async throws {
+        let fixtures = try Fixtures()
+        let jpeg = try taggedJPEG(fixtures, width: 1600, height: 1200)
+        let s3 = try await MotoServer.shared.freshBucket(multipartThreshold: 6 * 1024 * 1024, partSize: 5 * 1024 * 1024)
+        try await withTestAPI(configure: { $0.s3 = s3 }) { api in
+            let token = try await api.register("owner@example.com").accessToken
+            let image = try await api.upload(jpeg, token: token).image
+            let events = try await api.watchUntilProcessed([image.id], token: token)
+            #expect(events.last?.state == .ready)
+            #expect(sameBytes(try await api.download(image.id, token: token).bytes, jpeg))
+            let preview = try await api.download(image.id, variant: .preview, token: token)
+            #expect(preview.header.width == 1080 && preview.header.height == 1440)
+
+            let store = api.services.vault.store
+            let keys = try await store.list(prefix: "")
+            #expect(keys.count == 3)
+            for key in keys {
+                let size = try await store.size(of: key) ?? 0
+                let bytes = try await store.read(key, offset: 0, length: Int(size))
+                #expect(Array(bytes.prefix(4)) == Array("PVB1".utf8))
+                #expect(!bytes.contains(bytes: [0xFF, 0xD8, 0xFF]) && !bytes.contains(bytes: Array("PhotoVaultCam".utf8)))
+            }
+            _ = try await api.images.deleteImage(.with {
+                $0.imageID = image.id
+                $0.permanent = true
+            }, metadata: TestAPI.bearer(token))
+            #expect(try await store.list(prefix: "").isEmpty)
+        }
+    }
+}

@@ -105,7 +105,32 @@ private func withAPIServer(
     let masterKeys = try MasterKeys.load(pairs: config.masterKeys, file: config.effectiveMasterKeyFile).keys
     let staging = try StagingArea(parent: dataFolder.appendingPathComponent("tmp"), logger: logger)
     defer { staging.removeAll() }
-    let blobStore = try LocalBlobStore(root: config.effectiveBlobFolder)
+    let blobStore: any BlobStore
+    var s3Store: S3BlobStore?
+    if let s3 = config.s3 {
+        let store = S3BlobStore(configuration: s3, logger: logger)
+        s3Store = store
+        blobStore = store
+    } else {
+        blobStore = try LocalBlobStore(root: config.effectiveBlobFolder)
+    }
+    do {
+        try await serve(
+            databaseConfiguration: configuration, config: config, database: database, masterKeys: masterKeys, staging: staging,
+            blobStore: blobStore, mailer: mailer, dataFolder: dataFolder, body)
+    } catch {
+        try? await s3Store?.shutdown()
+        throw error
+    }
+    try? await s3Store?.shutdown()
+}
+
+private func serve(
+    databaseConfiguration configuration: PostgresClient.Configuration, config: APIConfig, database: Database,
+    masterKeys: MasterKeys, staging: StagingArea, blobStore: any BlobStore, mailer: (any Mailer)?, dataFolder: URL,
+    _ body: (TestAPI) async throws -> Void
+) async throws {
+    let logger = TestPostgres.logger
     try await withThrowingTaskGroup(of: Void.self) { group in
         await database.client.start(in: &group)
         let services = await APIServices(
