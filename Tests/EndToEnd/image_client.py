@@ -22,6 +22,14 @@ class StreamingClient(ReflectionClient):
     """ReflectionClient plus streaming RPCs. Requests may be dicts or messages made with
     `request()`; streamed replies are protobuf messages (bytes stay bytes, no base64)."""
 
+    def on_channel(self, address: str) -> "StreamingClient":
+        """A client for another server that shares this one's reflected descriptors (for a
+        server without reflection, such as photovault-bench's upload sink)."""
+        other = object.__new__(StreamingClient)
+        other.channel = grpc.insecure_channel(address)
+        other.database, other.pool, other.lock = self.database, self.pool, self.lock
+        return other
+
     def classes(self, method: str):
         service_name, method_name = method.split("/")
         with self.lock:
