@@ -104,7 +104,7 @@ public struct JobWorkers: Service {
             case .failure(let error):
                 let permanent: Bool
                 if case JobFailure.permanent = error { permanent = true } else { permanent = false }
-                let sentence = (error as? any CustomStringConvertible)?.description ?? String(reflecting: error)
+                let sentence = String(describing: error)
                 try await queue.fail(job, worker: worker, error: sentence, permanent: permanent)
                 logger.warning("job failed", metadata: ["attempt": "\(job.attempt)", "permanent": "\(permanent)", "error": "\(sentence)"])
             }
