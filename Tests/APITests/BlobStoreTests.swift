@@ -584,3 +584,19 @@ struct S3FailureTests {
         }
     }
 }
+
+@Suite("Local blob store housekeeping")
+struct LocalBlobStoreHousekeepingTests {
+    @Test func halfWrittenFilesOfDeadProcessesAreRemovedAndLiveOnesKept() throws {
+        let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("blobs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let store = try LocalBlobStore(root: root)
+        // pid 2^22 + 1 is above Linux's pid_max, so no process has it.
+        let dead = store.temporaryFolder.appendingPathComponent(".blob-4194305-abc.tmp")
+        let live = store.temporaryFolder.appendingPathComponent(".blob-\(getpid())-def.tmp")
+        for file in [dead, live] { try Data("partial".utf8).write(to: file) }
+        #expect(store.removeAbandonedTemporaryFiles() == 1)
+        #expect(!FileManager.default.fileExists(atPath: dead.path))
+        #expect(FileManager.default.fileExists(atPath: live.path))
+    }
+}

@@ -289,8 +289,7 @@ def test_kill_9_during_a_resumable_upload_resumes_from_the_last_durable_part_and
     finally:
         for server in servers:
             server.stop()
-        # After a crash the restarted API reuses the orphaned PostgreSQL and, not having
-        # started it, leaves it running when it stops; stop it here.
+        # Only needed when an assertion failed midway and left the server running.
         stop_postgres(data)
 
 
@@ -341,9 +340,10 @@ def crash_and_resume(workdir: Path, data: Path, source_bytes: bytes, start):
     print(f"killed after {sent['bytes']} of {total} bytes sent; staging left behind:",
           [str(p.relative_to(data)) for folder in dead_staging for p in folder.iterdir()])
 
-    # Restart on the same data folder: the PostgreSQL the killed process left running is reused.
+    # Restart on the same data folder: the PostgreSQL the killed process left running is adopted
+    # (reused, and stopped by its new owner).
     server = start("server-2.log")
-    assert "reusing the embedded PostgreSQL" in server.log(), server.log()[-3000:]
+    assert "adopting the embedded PostgreSQL of a process that is gone" in server.log(), server.log()[-3000:]
     assert not list((data / "tmp").glob(f"{dead_pid}-*")), "the dead process's staging files must be removed at start-up"
     client = StreamingClient(server.address)
     state, error = client.call(f"{IMAGES}/GetUploadSession", {"session_id": session_id}, token=token)
@@ -382,6 +382,8 @@ def crash_and_resume(workdir: Path, data: Path, source_bytes: bytes, start):
     assert psql(data, "SELECT count(*) FROM images") == ["1"]
     client.close()
     assert server.stop() == 0
+    # The restarted API adopted the PostgreSQL whose starter was killed, so it stopped it too.
+    assert not (data / "postgres" / "data" / "postmaster.pid").exists(), "the orphaned PostgreSQL was left running"
 
     # The purge job runs at start-up: afterwards only the image's blobs remain.
     server = start("server-3.log")

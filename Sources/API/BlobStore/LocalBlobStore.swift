@@ -49,6 +49,21 @@ public struct LocalBlobStore: BlobStore {
         }
     }
 
+    /// Deletes temporary files left by processes that died mid-write (their names carry the
+    /// writer's pid); returns how many went. Files of live processes are left alone.
+    @discardableResult
+    public func removeAbandonedTemporaryFiles() -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporaryFolder.path)) ?? []
+        var removed = 0
+        for name in names where name.hasPrefix(".blob-") {
+            guard let pid = name.dropFirst(".blob-".count).split(separator: "-").first.flatMap({ pid_t($0) }),
+                pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            if (try? FileManager.default.removeItem(at: temporaryFolder.appendingPathComponent(name))) != nil { removed += 1 }
+        }
+        return removed
+    }
+
     // MARK: BlobStore
 
     /// Moves `file` into the store (a rename when it is on the same filesystem, a copy

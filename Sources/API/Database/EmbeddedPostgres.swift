@@ -86,6 +86,12 @@ public struct EmbeddedPostgres: Sendable {
             ])
         }
         if isRunning() {
+            // A server whose starter died (kill -9, a crash) has no one to stop it: adopt it.
+            if let starter = starterPID, starter != getpid(), kill(starter, 0) != 0, errno == ESRCH {
+                logger.info("adopting the embedded PostgreSQL of a process that is gone", metadata: ["pid": "\(starter)"])
+                recordStarter()
+                return true
+            }
             logger.info("reusing the embedded PostgreSQL that already runs", metadata: ["folder": "\(dataFolder.path)"])
             return false
         }
@@ -98,8 +104,20 @@ public struct EmbeddedPostgres: Sendable {
             logger.info("reusing the embedded PostgreSQL another process just started")
             return false
         }
+        recordStarter()
         logger.info("embedded PostgreSQL started", metadata: ["socket": "\(socketFolder.path)"])
         return true
+    }
+
+    /// The file naming the process responsible for stopping the server.
+    private var starterFile: URL { folder.appendingPathComponent("started-by") }
+
+    private var starterPID: pid_t? {
+        (try? String(contentsOf: starterFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    private func recordStarter() {
+        try? "\(getpid())\n".write(to: starterFile, atomically: true, encoding: .utf8)
     }
 
     /// Stops the server, letting open transactions end ("fast" mode rolls them back and exits cleanly).

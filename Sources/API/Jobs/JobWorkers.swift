@@ -27,7 +27,12 @@ public struct JobWorkers: Service {
     }
 
     public func run() async throws {
-        guard count > 0 else { return }
+        // With no workers this replica only serves calls; it still runs until shutdown, since a
+        // service that returns early stops the whole service group.
+        guard count > 0 else {
+            try? await gracefulShutdown()
+            return
+        }
         let host = ProcessInfo.processInfo.hostName
         let pid = getpid()
         await withGracefulShutdownHandler {

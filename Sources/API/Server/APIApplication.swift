@@ -33,7 +33,10 @@ public enum APIApplication {
                 blobStore = store
                 logger.notice("blobs are stored in S3-compatible storage", metadata: ["s3": "\(s3)"])
             } else {
-                blobStore = try LocalBlobStore(root: config.effectiveBlobFolder)
+                let store = try LocalBlobStore(root: config.effectiveBlobFolder)
+                let removed = store.removeAbandonedTemporaryFiles()
+                if removed > 0 { logger.info("removed blob files a stopped process left half-written", metadata: ["count": "\(removed)"]) }
+                blobStore = store
             }
             let services = await APIServices(
                 database: database, config: config, signingKeys: signingKeys, mailer: mailer,
