@@ -132,13 +132,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Measurements for BENCHMARKS.md (scripts/bench-auth.sh drives them).
+        // Measurements for BENCHMARKS.md (scripts/bench-auth.sh and bench-images.sh drive them).
         .executableTarget(
             name: "AuthBench",
             dependencies: [
                 "API", "Media", "PhotoVaultProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/AuthBench",
