@@ -82,9 +82,10 @@ pv_status pv_wordpiece_load(const char *vocab_path, int lower_case, pv_wordpiece
                    [&] { *tokenizer = new pv_wordpiece{photovault::WordPiece(vocab_path, lower_case != 0)}; });
 }
 
-int pv_wordpiece_encode(const pv_wordpiece *tokenizer, const char *text, int max_length, int32_t *ids, int capacity) {
+int pv_wordpiece_encode(const pv_wordpiece *tokenizer, const char *text, size_t length, int max_length, int32_t *ids,
+                        int capacity) {
     try {
-        auto encoded = tokenizer->tokenizer.encode(text, max_length);
+        auto encoded = tokenizer->tokenizer.encode(std::string(text, length), max_length);
         int count = static_cast<int>(encoded.size());
         std::memcpy(ids, encoded.data(), sizeof(int32_t) * std::min(count, capacity));
         return count;
@@ -110,14 +111,14 @@ int pv_text_model_max_tokens(const pv_text_model *model) { return model->encoder
 const char *pv_text_model_device(const pv_text_model *model) { return model->device.c_str(); }
 const char *pv_text_model_dtype(const pv_text_model *model) { return model->dtype.c_str(); }
 
-pv_status pv_text_model_embed(pv_text_model *model, const char *const *texts, int count, float *vectors, char *error,
-                              size_t error_capacity) {
+pv_status pv_text_model_embed(pv_text_model *model, const char *const *texts, const size_t *lengths, int count,
+                              float *vectors, char *error, size_t error_capacity) {
     return guarded(error, error_capacity, [&] {
         if (count <= 0) throw photovault::InputError("no texts to embed.");
         std::vector<std::vector<int32_t>> rows;
         rows.reserve(count);
         for (int i = 0; i < count; i++)
-            rows.push_back(model->encoder.tokenizer().encode(texts[i], model->encoder.max_tokens()));
+            rows.push_back(model->encoder.tokenizer().encode(std::string(texts[i], lengths[i]), model->encoder.max_tokens()));
         model->encoder.embed(rows, vectors, nullptr);
     });
 }

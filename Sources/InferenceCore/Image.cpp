@@ -49,6 +49,14 @@ RGBImage decode_image(const uint8_t *bytes, size_t length, uint64_t max_pixels) 
         return image;
     }
     if (length > static_cast<size_t>(INT32_MAX)) throw InputError("the image is larger than 2 GiB.");
+    // stb_image calls a PNG without pixels corrupt; say what it is.
+    static const uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    if (length >= 24 && std::memcmp(bytes, png_signature, 8) == 0 && std::memcmp(bytes + 12, "IHDR", 4) == 0) {
+        auto be32 = [&](size_t at) {
+            return (uint32_t(bytes[at]) << 24) | (uint32_t(bytes[at + 1]) << 16) | (uint32_t(bytes[at + 2]) << 8) | bytes[at + 3];
+        };
+        check_size(be32(16), be32(20), max_pixels);
+    }
     int width = 0, height = 0, channels = 0;
     int size = static_cast<int>(length);
     if (!stbi_info_from_memory(bytes, size, &width, &height, &channels))

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -42,11 +43,12 @@ int main(int argc, char **argv) {
     int dim = pv_text_model_dim(model);
     std::vector<float> vectors(32 * dim);
     const char *query[] = {"a dog running on the beach at sunset"};
-    for (int i = 0; i < 10; i++) pv_text_model_embed(model, query, 1, vectors.data(), error, sizeof error);
+    size_t query_length[] = {std::strlen(query[0])};
+    for (int i = 0; i < 10; i++) pv_text_model_embed(model, query, query_length, 1, vectors.data(), error, sizeof error);
     std::vector<double> times;
     for (int i = 0; i < 200; i++) {
         auto start = std::chrono::steady_clock::now();
-        pv_text_model_embed(model, query, 1, vectors.data(), error, sizeof error);
+        pv_text_model_embed(model, query, query_length, 1, vectors.data(), error, sizeof error);
         times.push_back(milliseconds_since(start));
     }
     std::printf("MiniLM one query: p50 %.2f ms, p90 %.2f ms\n", percentile(times, 0.5), percentile(times, 0.9));
@@ -55,11 +57,15 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 32; i++)
         sentences.push_back("photo number " + std::to_string(i) + " of a family picnic in the park with a red kite");
     std::vector<const char *> batch;
-    for (auto &s : sentences) batch.push_back(s.c_str());
-    pv_text_model_embed(model, batch.data(), 32, vectors.data(), error, sizeof error);
+    std::vector<size_t> lengths;
+    for (auto &s : sentences) {
+        batch.push_back(s.c_str());
+        lengths.push_back(s.size());
+    }
+    pv_text_model_embed(model, batch.data(), lengths.data(), 32, vectors.data(), error, sizeof error);
     auto start = std::chrono::steady_clock::now();
     int rounds = 20;
-    for (int i = 0; i < rounds; i++) pv_text_model_embed(model, batch.data(), 32, vectors.data(), error, sizeof error);
+    for (int i = 0; i < rounds; i++) pv_text_model_embed(model, batch.data(), lengths.data(), 32, vectors.data(), error, sizeof error);
     double elapsed = milliseconds_since(start);
     std::printf("MiniLM batch of 32: %.1f ms per batch, %.0f texts/s\n", elapsed / rounds, 32 * rounds * 1000 / elapsed);
     pv_text_model_free(model);

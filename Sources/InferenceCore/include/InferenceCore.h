@@ -57,9 +57,9 @@ typedef struct pv_wordpiece pv_wordpiece;
 /// Loads `vocab.txt`; `lower_case` also strips accents, as BERT uncased does.
 pv_status pv_wordpiece_load(const char *vocab_path, int lower_case, pv_wordpiece **tokenizer, char *error,
                             size_t error_capacity);
-/// Token ids of `text` with [CLS] … [SEP], truncated to `max_length` ids. Writes at most
-/// `capacity` ids and returns how many there are (or -1 for text that is not UTF-8).
-int pv_wordpiece_encode(const pv_wordpiece *tokenizer, const char *text, int max_length, int32_t *ids,
+/// Token ids of the UTF-8 `text` (`length` bytes, NULs allowed) with [CLS] … [SEP], truncated to
+/// `max_length` ids. Writes at most `capacity` ids and returns how many there are (-1 on failure).
+int pv_wordpiece_encode(const pv_wordpiece *tokenizer, const char *text, size_t length, int max_length, int32_t *ids,
                         int capacity);
 void pv_wordpiece_free(pv_wordpiece *tokenizer);
 
@@ -78,9 +78,10 @@ int pv_text_model_max_tokens(const pv_text_model *model);
 /// "cpu" or "cuda"; "float32" or "float16".
 const char *pv_text_model_device(const pv_text_model *model);
 const char *pv_text_model_dtype(const pv_text_model *model);
-/// Embeds `count` texts as one padded batch into `vectors` (count × dim floats, L2-normalised).
-pv_status pv_text_model_embed(pv_text_model *model, const char *const *texts, int count, float *vectors,
-                              char *error, size_t error_capacity);
+/// Embeds `count` UTF-8 texts (`lengths[i]` bytes each) as one padded batch into `vectors`
+/// (count × dim floats, L2-normalised).
+pv_status pv_text_model_embed(pv_text_model *model, const char *const *texts, const size_t *lengths, int count,
+                              float *vectors, char *error, size_t error_capacity);
 /// The forward pass on given token ids (count × length, 0-padded; `lengths` per row), for
 /// golden tests: writes the pooled, normalised vectors and, when `hidden` is not NULL, the last
 /// hidden states (count × length × hidden_size floats).

@@ -1,0 +1,137 @@
+import InferenceCore
+import Logging
+import PhotoVaultProto
+
+/// Every model the service knows: the ones it loaded at start-up, each behind its own
+/// ``DynamicBatcher``, and the ones it could not load, with the reason. A model that is absent
+/// or broken is reported, never fatal.
+public final class ModelRegistry: Sendable {
+    public typealias Task = Photovault_Inference_V1_Task
+
+    /// One model's state, as ListModels and the health detail report it.
+    public struct Entry: Sendable {
+        public var name: String
+        public var tasks: [Task]
+        public var loaded = false
+        public var device = ""
+        public var dtype = ""
+        public var embeddingDimension = 0
+        public var path = ""
+        public var error = ""
+    }
+
+    /// The sentence-embedding model and its batcher, when loaded.
+    public let text: (embedder: TextEmbedder, batcher: DynamicBatcher<[String], [[Float]]>)?
+    /// The face pipeline and its batcher (one image at a time), when loaded.
+    public let faces: (detector: FaceDetector, batcher: DynamicBatcher<DecodedImage, [DetectedFace]>)?
+    public let entries: [Entry]
+    public let config: InferenceConfig
+
+    public static let textModelName = "all-MiniLM-L6-v2"
+    public static let faceModelName = "dlib-faces"
+
+    /// Loads what `config` points at, logging one line per model.
+    public init(config: InferenceConfig, logger: Logger) {
+        self.config = config
+        pv_set_threads(Int32(config.threads))
+        var entries: [Entry] = []
+
+        var textEntry = Entry(name: Self.textModelName, tasks: [.textEmbedding])
+        var text: (TextEmbedder, DynamicBatcher<[String], [[Float]]>)?
+        if let folder = config.textModelDirectory {
+            textEntry.path = folder
+            do {
+                let embedder = try TextEmbedder(folder: folder, device: config.device)
+                let batcher = DynamicBatcher<[String], [[Float]]>(name: "text", settings: config.textBatch) { requests in
+                    Self.embedBatch(requests, with: embedder, maxBatch: config.textBatch.maxBatch)
+                }
+                text = (embedder, batcher)
+                textEntry.loaded = true
+                textEntry.device = embedder.device
+                textEntry.dtype = embedder.dtype
+                textEntry.embeddingDimension = embedder.dimension
+            } catch {
+                textEntry.error = error.description
+            }
+        } else {
+            textEntry.error = "No model folder: set PHOTOVAULT_TEXT_MODEL_DIR or PHOTOVAULT_MODELS_DIR, or run scripts/setup.sh."
+        }
+        entries.append(textEntry)
+        self.text = text
+
+        var faceEntry = Entry(name: Self.faceModelName, tasks: [.faces])
+        var faces: (FaceDetector, DynamicBatcher<DecodedImage, [DetectedFace]>)?
+        if let folder = config.faceModelDirectory {
+            faceEntry.path = folder
+            do {
+                let detector = try FaceDetector(folder: folder, useCNN: config.faceDetector == "cnn", upsample: config.faceUpsample)
+                let batcher = DynamicBatcher<DecodedImage, [DetectedFace]>(
+                    name: "faces", settings: .init(maxBatch: 1, maxWait: .zero, queueLimit: config.faceQueueLimit)
+                ) { images in
+                    images.map { image in Result { try detector.detect(image) } }
+                }
+                faces = (detector, batcher)
+                faceEntry.name = detector.name
+                faceEntry.loaded = true
+                faceEntry.device = "cpu"
+                faceEntry.dtype = "float32"
+                faceEntry.embeddingDimension = 128
+            } catch {
+                faceEntry.error = error.description
+            }
+        } else {
+            faceEntry.error = "No model folder: set PHOTOVAULT_FACE_MODEL_DIR or PHOTOVAULT_MODELS_DIR, or run scripts/setup.sh."
+        }
+        entries.append(faceEntry)
+        self.faces = faces
+
+        // Architectures this version does not run yet: listed so that callers see why their
+        // tasks answer "not loaded", never left to guess.
+        let pending = "This version of photovault-inference has no native implementation of this architecture yet."
+        entries.append(Entry(name: "clip-vit-b-32", tasks: [.imageEmbedding, .tags, .textEmbedding], error: pending))
+        entries.append(Entry(name: "blip-image-captioning-base", tasks: [.caption], error: pending))
+        entries.append(Entry(name: "facenet-inception-resnet-v1", tasks: [.faces], error: pending))
+        self.entries = entries
+
+        for entry in entries {
+            if entry.loaded {
+                logger.notice("model loaded", metadata: [
+                    "model": "\(entry.name)", "device": "\(entry.device)", "dtype": "\(entry.dtype)", "path": "\(entry.path)",
+                ])
+            } else {
+                logger.warning("model not loaded", metadata: ["model": "\(entry.name)", "reason": "\(entry.error)"])
+            }
+        }
+        logger.notice("libtorch threads", metadata: ["threads": "\(pv_threads())", "cuda": "\(pv_cuda_available() == 1)"])
+    }
+
+    /// Stops every batcher (shutdown).
+    public func stop() {
+        text?.batcher.stop()
+        faces?.batcher.stop()
+    }
+
+    /// Runs the texts of several requests as forward passes of at most `maxBatch` texts.
+    static func embedBatch(_ requests: [[String]], with embedder: TextEmbedder, maxBatch: Int) -> [Result<[[Float]], any Error>] {
+        let texts = requests.flatMap { $0 }
+        var vectors: [[Float]] = []
+        vectors.reserveCapacity(texts.count)
+        do {
+            var start = 0
+            while start < texts.count {
+                let end = min(texts.count, start + maxBatch)
+                vectors += try embedder.embed(Array(texts[start..<end]))
+                start = end
+            }
+        } catch {
+            return requests.map { _ in .failure(error) }
+        }
+        var results: [Result<[[Float]], any Error>] = []
+        var offset = 0
+        for request in requests {
+            results.append(.success(Array(vectors[offset..<offset + request.count])))
+            offset += request.count
+        }
+        return results
+    }
+}

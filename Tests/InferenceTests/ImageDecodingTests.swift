@@ -1,0 +1,49 @@
+import Foundation
+import Inference
+import Testing
+
+/// Image bytes in: decoded once, and every kind of bad input refused with a sentence.
+@Suite struct ImageDecodingTests {
+    /// A PNG signature and IHDR chunk announcing `width` × `height` pixels (no pixel data follows).
+    func pngHeader(width: UInt32, height: UInt32) -> [UInt8] {
+        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13]
+        bytes += Array("IHDR".utf8)
+        for value in [width, height] { bytes += withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+        bytes += [8, 2, 0, 0, 0, 0, 0, 0, 0]  // 8-bit RGB, then a (zero) CRC
+        return bytes
+    }
+
+    func decodeError(_ bytes: [UInt8]) -> CoreError? {
+        do {
+            _ = try DecodedImage(bytes: bytes, maxPixels: 50_000_000)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func aPNGPhotoDecodesToItsSize() throws {
+        let image = try DecodedImage(bytes: Paths.astronaut, maxPixels: 50_000_000)
+        #expect(image.width == 512 && image.height == 512)
+    }
+
+    @Test func bytesThatAreNotAnImageAreRefused() {
+        #expect(decodeError(Array("definitely not a picture".utf8))
+            == .invalidInput("the bytes are not a JPEG, PNG or WebP image (or the header is damaged)."))
+        #expect(decodeError([]) == .invalidInput("the image is empty (0 bytes)."))
+    }
+
+    @Test func anImageWithoutPixelsIsRefused() {
+        #expect(decodeError(pngHeader(width: 0, height: 0)) == .invalidInput("the image is 0×0 pixels: it has no pixels."))
+    }
+
+    @Test func aHundredMegapixelImageIsRefusedBeforeDecoding() {
+        #expect(decodeError(pngHeader(width: 10_000, height: 10_000))
+            == .invalidInput("the image is 10000×10000 pixels, more than the limit of 50000000 pixels."))
+    }
+
+    @Test func aTruncatedPNGIsRefused() {
+        let error = decodeError(Array(Paths.astronaut.prefix(40_000)))
+        #expect(error?.description.hasPrefix("the image cannot be decoded: ") == true)
+    }
+}
