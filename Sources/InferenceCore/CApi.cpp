@@ -5,6 +5,9 @@
 #include <string>
 
 #include "Bert.h"
+#include "Clip.h"
+#include "ClipTokenizer.h"
+#include "ImageResize.h"
 #include "Faces.h"
 #include "Image.h"
 #include "InferenceCore.h"
@@ -19,6 +22,13 @@ struct pv_wordpiece {
 };
 struct pv_text_model {
     photovault::SentenceEncoder encoder;
+    std::string device, dtype;
+};
+struct pv_clip_bpe {
+    photovault::ClipTokenizer tokenizer;
+};
+struct pv_clip_model {
+    photovault::ClipModel model;
     std::string device, dtype;
 };
 struct pv_face_model {
@@ -74,6 +84,83 @@ int pv_image_width(const pv_image *image) { return image->image.width; }
 int pv_image_height(const pv_image *image) { return image->image.height; }
 const uint8_t *pv_image_pixels(const pv_image *image) { return image->image.pixels.data(); }
 void pv_image_free(pv_image *image) { delete image; }
+
+pv_status pv_image_resize_and_crop(const pv_image *image, int size, int crop, uint8_t *pixels, char *error,
+                                   size_t error_capacity) {
+    return guarded(error, error_capacity, [&] {
+        if (size <= 0 || crop <= 0) throw photovault::InputError("size and crop must be positive.");
+        auto out = photovault::resize_shortest_side_and_centre_crop(image->image, size, crop);
+        std::memcpy(pixels, out.pixels.data(), out.pixels.size());
+    });
+}
+
+pv_status pv_clip_bpe_load(const char *vocab_path, const char *merges_path, pv_clip_bpe **tokenizer, char *error,
+                           size_t error_capacity) {
+    *tokenizer = nullptr;
+    return guarded(error, error_capacity,
+                   [&] { *tokenizer = new pv_clip_bpe{photovault::ClipTokenizer(vocab_path, merges_path)}; });
+}
+
+int pv_clip_bpe_encode(const pv_clip_bpe *tokenizer, const char *text, size_t length, int max_length, int32_t *ids,
+                       int capacity) {
+    try {
+        auto encoded = tokenizer->tokenizer.encode(std::string(text, length), max_length);
+        int count = static_cast<int>(encoded.size());
+        std::memcpy(ids, encoded.data(), sizeof(int32_t) * std::min(count, capacity));
+        return count;
+    } catch (...) {
+        return -1;
+    }
+}
+
+void pv_clip_bpe_free(pv_clip_bpe *tokenizer) { delete tokenizer; }
+
+pv_status pv_clip_model_load(const char *folder, const char *device, pv_clip_model **model, char *error,
+                             size_t error_capacity) {
+    *model = nullptr;
+    return guarded(error, error_capacity, [&] {
+        *model = new pv_clip_model{photovault::ClipModel(folder, device ? device : "auto"), "", ""};
+        (*model)->device = (*model)->model.device();
+        (*model)->dtype = (*model)->model.dtype();
+    });
+}
+
+int pv_clip_model_dim(const pv_clip_model *model) { return model->model.dim(); }
+int pv_clip_model_image_size(const pv_clip_model *model) { return model->model.image_size(); }
+float pv_clip_model_logit_scale(const pv_clip_model *model) { return model->model.logit_scale(); }
+const char *pv_clip_model_device(const pv_clip_model *model) { return model->device.c_str(); }
+const char *pv_clip_model_dtype(const pv_clip_model *model) { return model->dtype.c_str(); }
+
+pv_status pv_clip_embed_images(pv_clip_model *model, const pv_image *const *images, int count, float *vectors,
+                               char *error, size_t error_capacity) {
+    return guarded(error, error_capacity, [&] {
+        if (count <= 0) throw photovault::InputError("no images to embed.");
+        std::vector<const photovault::RGBImage *> list;
+        for (int i = 0; i < count; i++) list.push_back(&images[i]->image);
+        model->model.embed_images(list, vectors);
+    });
+}
+
+pv_status pv_clip_embed_pixels(pv_clip_model *model, const float *pixels, int count, float *vectors, char *error,
+                               size_t error_capacity) {
+    return guarded(error, error_capacity, [&] {
+        if (count <= 0) throw photovault::InputError("no images to embed.");
+        model->model.embed_pixels(pixels, count, vectors);
+    });
+}
+
+pv_status pv_clip_embed_texts(pv_clip_model *model, const char *const *texts, const size_t *lengths, int count,
+                              float *vectors, char *error, size_t error_capacity) {
+    return guarded(error, error_capacity, [&] {
+        if (count <= 0) throw photovault::InputError("no texts to embed.");
+        std::vector<std::vector<int32_t>> rows;
+        for (int i = 0; i < count; i++)
+            rows.push_back(model->model.tokenizer().encode(std::string(texts[i], lengths[i]), model->model.context_length()));
+        model->model.embed_ids(rows, vectors);
+    });
+}
+
+void pv_clip_model_free(pv_clip_model *model) { delete model; }
 
 pv_status pv_wordpiece_load(const char *vocab_path, int lower_case, pv_wordpiece **tokenizer, char *error,
                             size_t error_capacity) {

@@ -31,6 +31,18 @@ ModelConfig::ModelConfig(const std::string &path, const std::string &accepted_ty
 }
 
 ModelConfig::~ModelConfig() = default;
+ModelConfig::ModelConfig(ModelConfig &&) noexcept = default;
+
+ModelConfig ModelConfig::section(const std::string &key) const {
+    ModelConfig nested;
+    nested.path_ = path_ + " (" + key + ")";
+    nested.storage_ = std::make_unique<Storage>();
+    auto found = storage_->json.find(key);
+    if (found == storage_->json.end() || found->is_null()) nested.storage_->json = nlohmann::json::object();
+    else if (found->is_object()) nested.storage_->json = *found;
+    else throw ModelError(path_ + ": '" + key + "' is not an object.");
+    return nested;
+}
 
 int ModelConfig::integer(const std::string &key) const {
     auto found = storage_->json.find(key);

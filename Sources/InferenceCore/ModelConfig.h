@@ -14,6 +14,10 @@ public:
     /// file belongs to another architecture and a ModelError says so.
     ModelConfig(const std::string &path, const std::string &accepted_types);
     ~ModelConfig();
+    ModelConfig(ModelConfig &&) noexcept;
+
+    /// A nested object such as CLIP's `text_config`; missing means every key takes its default.
+    ModelConfig section(const std::string &key) const;
 
     int integer(const std::string &key) const;
     int integer(const std::string &key, int fallback) const;
@@ -22,6 +26,7 @@ public:
     const std::string &path() const { return path_; }
 
 private:
+    ModelConfig() = default;
     struct Storage;
     std::string path_;
     std::unique_ptr<Storage> storage_;

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
-from transformers import BertConfig, BertModel, BertTokenizer, BertTokenizerFast
+from transformers import (BertConfig, BertModel, BertTokenizer, BertTokenizerFast, CLIPConfig, CLIPImageProcessor,
+                          CLIPModel, CLIPTokenizerFast)
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "Tests" / "InferenceTests" / "Fixtures"
@@ -119,6 +120,88 @@ def minilm_fixture():
         "vectors": vectors.tolist()}, ensure_ascii=False))
 
 
+def clip_bpe_files(folder, merges_kept=1000):
+    """CLIP's real BPE merges (from open_clip's wheel, fetched with pip), cut to the first
+    `merges_kept` merges, and the vocabulary CLIP derives from them: the 256 byte characters,
+    the same with "</w>", each merge, and the two special tokens."""
+    import gzip
+    import subprocess
+    import tempfile
+    import zipfile
+    with tempfile.TemporaryDirectory() as download:
+        subprocess.run(["pip", "download", "-q", "--no-deps", "open_clip_torch==2.24.0", "-d", download], check=True)
+        wheel = zipfile.ZipFile(next(Path(download).glob("*.whl")))
+        merges = gzip.decompress(wheel.read("open_clip/bpe_simple_vocab_16e6.txt.gz")).decode().split("\n")[1:merges_kept + 1]
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    characters = [chr(c) for c in cs]
+    vocab = characters + [c + "</w>" for c in characters] + ["".join(m.split(" ")) for m in merges]
+    vocab += ["<|startoftext|>", "<|endoftext|>"]
+    (folder / "vocab.json").write_text(json.dumps({token: i for i, token in enumerate(vocab)}, ensure_ascii=False))
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    return len(vocab)
+
+
+def clip_fixtures():
+    from PIL import Image
+    folder = OUT / "tiny-clip"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    vocab_size = clip_bpe_files(folder)
+    tokenizer = CLIPTokenizerFast(vocab_file=str(folder / "vocab.json"), merges_file=str(folder / "merges.txt"))
+    cases = [{"text": text, "ids": tokenizer(text, truncation=True, max_length=77)["input_ids"]} for text in TRICKY]
+    (OUT / "clip-bpe.json").write_text(json.dumps({"cases": cases}, ensure_ascii=False, indent=0))
+
+    torch.manual_seed(7)
+    config = CLIPConfig(
+        text_config=dict(vocab_size=vocab_size, hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                         num_attention_heads=4, max_position_embeddings=77, bos_token_id=vocab_size - 2,
+                         eos_token_id=vocab_size - 1),
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=224, patch_size=32),
+        projection_dim=24)
+    model = CLIPModel(config).eval()
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "norm" in name or "layrnorm" in name:
+                parameter.add_(torch.randn_like(parameter) * 0.1)
+    state = {k: v.contiguous() for k, v in model.state_dict().items() if not k.endswith("position_ids")}
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps(config.to_dict(), indent=1))
+
+    # Two photos that exercise both resampling directions: one is enlarged, one reduced.
+    astronaut = Image.open(glob.glob(str(ROOT / ".venv/lib/python3*/site-packages/skimage/data/astronaut.png"))[0]).convert("RGB")
+    images = {"clip-small.png": astronaut.crop((150, 40, 300, 140)), "clip-large.png": astronaut.crop((100, 20, 360, 250))}
+    processor = CLIPImageProcessor()
+    reference = {"images": list(images), "logit_scale": float(model.logit_scale.exp())}
+    pixels = []
+    for name, image in images.items():
+        image.save(OUT / name)
+        values = processor(images=Image.open(OUT / name), return_tensors="pt")["pixel_values"]
+        mean = torch.tensor(processor.image_mean).view(1, 3, 1, 1)
+        std = torch.tensor(processor.image_std).view(1, 3, 1, 1)
+        crop = ((values * std + mean) * 255).round()
+        assert (crop - (values * std + mean) * 255).abs().max() < 1e-3
+        crop.squeeze(0).permute(1, 2, 0).to(torch.uint8).numpy().tofile(OUT / (name[:-4] + "-224.rgb"))
+        pixels.append(values)
+    with torch.no_grad():
+        image_embeds = model.get_image_features(pixel_values=torch.cat(pixels))
+    reference["image_vectors"] = torch.nn.functional.normalize(image_embeds, dim=-1).tolist()
+    texts = ["a photo of an astronaut", "a photo of a dog", "Crème brûlée à Paris", "emoji 😀 party"]
+    batch = tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        text_embeds = model.get_text_features(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    reference["texts"] = texts
+    reference["text_vectors"] = torch.nn.functional.normalize(text_embeds, dim=-1).tolist()
+    (OUT / "tiny-clip.json").write_text(json.dumps(reference, ensure_ascii=False))
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     tokenizer_fixture()
@@ -129,6 +212,7 @@ def main():
         outputs[name] = tiny_bert(dtype, folder)
     (OUT / "tiny-bert.json").write_text(json.dumps(outputs))
     minilm_fixture()
+    clip_fixtures()
     print("fixtures written to", OUT)
 
 

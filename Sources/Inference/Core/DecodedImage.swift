@@ -16,6 +16,9 @@ public final class DecodedImage: @unchecked Sendable {
 
     deinit { pv_image_free(handle) }
 
+    /// The core's handle, for tests that call the C API directly.
+    public var handleForTests: OpaquePointer { handle }
+
     public var width: Int { Int(pv_image_width(handle)) }
     public var height: Int { Int(pv_image_height(handle)) }
 }

@@ -30,22 +30,10 @@ public final class TextEmbedder: @unchecked Sendable {
     public func embed(_ texts: [String]) throws(CoreError) -> [[Float]] {
         guard !texts.isEmpty else { return [] }
         var flat = [Float](repeating: 0, count: texts.count * dimension)
-        // Byte arrays with explicit lengths: a text may hold NUL characters.
-        let bytes = texts.map { Array($0.utf8) }
-        var lengths = bytes.map(\.count)
-        let pointers = bytes.map { text -> UnsafeMutablePointer<CChar> in
-            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, text.count))
-            text.withUnsafeBufferPointer { source in
-                source.withMemoryRebound(to: CChar.self) { source in
-                    if let base = source.baseAddress { copy.initialize(from: base, count: source.count) }
-                }
+        try withCStrings(texts) { pointers, lengths throws(CoreError) in
+            try CoreError.check { error, capacity in
+                pv_text_model_embed(handle, pointers, lengths, Int32(texts.count), &flat, error, capacity)
             }
-            return copy
-        }
-        defer { pointers.forEach { $0.deallocate() } }
-        var constPointers: [UnsafePointer<CChar>?] = pointers.map { UnsafePointer($0) }
-        try CoreError.check { error, capacity in
-            pv_text_model_embed(handle, &constPointers, &lengths, Int32(texts.count), &flat, error, capacity)
         }
         return (0..<texts.count).map { Array(flat[$0 * dimension..<($0 + 1) * dimension]) }
     }

@@ -49,6 +49,10 @@ int pv_image_height(const pv_image *image);
 /// The RGB bytes, width × height × 3.
 const uint8_t *pv_image_pixels(const pv_image *image);
 void pv_image_free(pv_image *image);
+/// CLIP's geometry with Pillow-exact bicubic resampling: the shortest side resized to `size`, then
+/// the centre `crop` × `crop` square, written to `pixels` (crop × crop × 3 bytes).
+pv_status pv_image_resize_and_crop(const pv_image *image, int size, int crop, uint8_t *pixels, char *error,
+                                   size_t error_capacity);
 
 // MARK: WordPiece tokenizer (BERT)
 
@@ -62,6 +66,43 @@ pv_status pv_wordpiece_load(const char *vocab_path, int lower_case, pv_wordpiece
 int pv_wordpiece_encode(const pv_wordpiece *tokenizer, const char *text, size_t length, int max_length, int32_t *ids,
                         int capacity);
 void pv_wordpiece_free(pv_wordpiece *tokenizer);
+
+// MARK: CLIP byte-level BPE tokenizer
+
+typedef struct pv_clip_bpe pv_clip_bpe;
+
+/// Loads `vocab.json` and `merges.txt`.
+pv_status pv_clip_bpe_load(const char *vocab_path, const char *merges_path, pv_clip_bpe **tokenizer, char *error,
+                           size_t error_capacity);
+/// Token ids of the UTF-8 `text` with start and end tokens, truncated to `max_length` (77 for CLIP).
+/// Writes at most `capacity` ids and returns how many there are (-1 on failure).
+int pv_clip_bpe_encode(const pv_clip_bpe *tokenizer, const char *text, size_t length, int max_length, int32_t *ids,
+                       int capacity);
+void pv_clip_bpe_free(pv_clip_bpe *tokenizer);
+
+// MARK: CLIP (image and text embeddings in one space)
+
+typedef struct pv_clip_model pv_clip_model;
+
+/// Loads a Hugging Face CLIP folder (config.json, model.safetensors, vocab.json, merges.txt).
+pv_status pv_clip_model_load(const char *folder, const char *device, pv_clip_model **model, char *error,
+                             size_t error_capacity);
+int pv_clip_model_dim(const pv_clip_model *model);
+int pv_clip_model_image_size(const pv_clip_model *model);
+/// exp(logit_scale): the factor on cosine similarities before a softmax over labels.
+float pv_clip_model_logit_scale(const pv_clip_model *model);
+const char *pv_clip_model_device(const pv_clip_model *model);
+const char *pv_clip_model_dtype(const pv_clip_model *model);
+/// L2-normalised embeddings of `count` images (count × dim floats), preprocessed as the reference.
+pv_status pv_clip_embed_images(pv_clip_model *model, const pv_image *const *images, int count, float *vectors,
+                               char *error, size_t error_capacity);
+/// The same from preprocessed pixels (count × 3 × size × size floats, normalised), for golden tests.
+pv_status pv_clip_embed_pixels(pv_clip_model *model, const float *pixels, int count, float *vectors, char *error,
+                               size_t error_capacity);
+/// L2-normalised embeddings of `count` UTF-8 texts (`lengths[i]` bytes each).
+pv_status pv_clip_embed_texts(pv_clip_model *model, const char *const *texts, const size_t *lengths, int count,
+                              float *vectors, char *error, size_t error_capacity);
+void pv_clip_model_free(pv_clip_model *model);
 
 // MARK: Sentence embeddings (BERT, mean pooling, L2 normalisation)
 
