@@ -22,11 +22,20 @@ public struct InferenceServiceHandler: Photovault_Inference_V1_InferenceService.
         if request.image.isEmpty {
             throw RPCError(code: .invalidArgument, message: "image: no bytes were sent.")
         }
+        guard (0...100).contains(request.maxTags) else {
+            throw RPCError(code: .invalidArgument, message: "max_tags must be from 1 to 100 (0 means 10), not \(request.maxTags).")
+        }
+        guard request.candidateLabels.count <= 1000,
+              request.candidateLabels.allSatisfy({ !$0.allSatisfy(\.isWhitespace) && $0.utf8.count <= 200 })
+        else {
+            throw RPCError(code: .invalidArgument, message: "candidate_labels: at most 1000 labels, each 1 to 200 bytes.")
+        }
         let image = try await decode(request.image)
         var response = Photovault_Inference_V1_AnalyzeResponse()
         response.imageWidth = Int32(image.width)
         response.imageHeight = Int32(image.height)
 
+        var imageVector: [Float]?
         for task in Set(tasks).sorted(by: { $0.rawValue < $1.rawValue }) {
             switch task {
             case .faces:
@@ -43,7 +52,28 @@ public struct InferenceServiceHandler: Photovault_Inference_V1_InferenceService.
                     response.errors.append(.with { $0.task = task; $0.message = "Face detection failed: \(error)" })
                 }
             case .imageEmbedding, .tags:
-                response.errors.append(unavailable(task, model: "clip-vit-b-32"))
+                guard let clip = models.clip else {
+                    response.errors.append(unavailable(task, model: ModelRegistry.clipModelName))
+                    continue
+                }
+                do {
+                    // One image embedding serves both tasks.
+                    if imageVector == nil { imageVector = try await clip.images.submit(image) }
+                    let vector = imageVector!
+                    if task == .imageEmbedding {
+                        response.imageEmbedding = .with {
+                            $0.values = vector
+                            $0.model = ModelRegistry.clipModelName
+                            $0.dim = Int32(vector.count)
+                        }
+                    } else {
+                        response.tags = try await tags(for: vector, request: request, clip: clip)
+                    }
+                } catch let error as BatcherError {
+                    throw Self.status(for: error, model: "CLIP")
+                } catch {
+                    response.errors.append(.with { $0.task = task; $0.message = "CLIP failed: \(error)" })
+                }
             case .caption:
                 response.errors.append(unavailable(task, model: "blip-image-captioning-base"))
             default:
@@ -74,7 +104,21 @@ public struct InferenceServiceHandler: Photovault_Inference_V1_InferenceService.
             }
         }
         if request.kind == .clipText {
-            throw RPCError(code: .unavailable, message: "The CLIP text model is not loaded, so CLIP text embeddings are unavailable.")
+            guard let clip = models.clip else {
+                throw RPCError(code: .unavailable, message: "The CLIP model is not loaded, so CLIP text embeddings are unavailable.")
+            }
+            do {
+                let vectors = try await clip.texts.submit(request.texts, weight: request.texts.count)
+                return .with {
+                    $0.embeddings = vectors.map { vector in .with { $0.values = vector } }
+                    $0.model = ModelRegistry.clipModelName
+                    $0.dim = Int32(clip.embedder.dimension)
+                }
+            } catch let error as BatcherError {
+                throw Self.status(for: error, model: "CLIP text")
+            } catch {
+                throw RPCError(code: .internalError, message: "The CLIP text model failed: \(error)")
+            }
         }
         guard let text = models.text else {
             let reason = models.entries.first { $0.name == ModelRegistry.textModelName }?.error ?? ""
@@ -127,6 +171,28 @@ public struct InferenceServiceHandler: Photovault_Inference_V1_InferenceService.
         case .failure(.invalidInput(let message)): throw RPCError(code: .invalidArgument, message: "image: \(message)")
         case .failure(let error): throw RPCError(code: .internalError, message: "The image could not be decoded: \(error)")
         }
+    }
+
+    /// CLIP zero-shot: softmax over the labels of logit_scale × cosine, best first.
+    private func tags(
+        for vector: [Float], request: Photovault_Inference_V1_AnalyzeRequest, clip: ModelRegistry.ClipRuntime
+    ) async throws -> [Photovault_Inference_V1_Tag] {
+        let labels: [String], labelVectors: [[Float]]
+        if request.candidateLabels.isEmpty {
+            (labels, labelVectors) = (clip.tagLabels, clip.tagVectors)
+        } else {
+            labels = request.candidateLabels
+            labelVectors = try await clip.texts.submit(labels.map(TagVocabulary.prompt), weight: labels.count)
+        }
+        let logits = labelVectors.map { label in clip.embedder.logitScale * zip(label, vector).map(*).reduce(0, +) }
+        let largest = logits.max() ?? 0
+        let exponentials = logits.map { Foundation.exp($0 - largest) }
+        let total = exponentials.reduce(0, +)
+        let limit = request.maxTags == 0 ? 10 : Int(request.maxTags)
+        return zip(labels, exponentials).map { label, value in (label, value / total) }
+            .sorted { $0.1 > $1.1 }
+            .prefix(limit)
+            .map { label, score in .with { $0.label = label; $0.score = score } }
     }
 
     private func face(from found: DetectedFace, model: String) -> Photovault_Inference_V1_Face {

@@ -157,3 +157,44 @@ def test_a_broken_model_folder_is_reported_and_the_server_still_serves(tmp_path)
     finally:
         client.close()
     assert server.stop() == 0
+
+
+def test_with_a_clip_folder_analyze_answers_image_embeddings_and_tags_and_embedtext_clip_vectors(tmp_path):
+    import json
+    fixtures = ROOT / "Tests" / "InferenceTests" / "Fixtures"
+    reference = json.loads((fixtures / "tiny-clip.json").read_text())
+    server = Server("photovault-inference", tmp_path, {"PHOTOVAULT_CLIP_MODEL_DIR": str(fixtures / "tiny-clip")}).start()
+    client = ReflectionClient(server.address)
+    try:
+        reply, _ = client.call(f"{SERVICE}/ListModels", {})
+        clip = next(model for model in reply["models"] if model["name"] == "clip-vit-b-32")
+        assert clip["loaded"] and clip["embedding_dim"] == 24 and clip["tasks"] == [
+            "TASK_IMAGE_EMBEDDING", "TASK_TAGS", "TASK_TEXT_EMBEDDING"]
+
+        image = base64.b64encode((fixtures / "clip-large.png").read_bytes()).decode()
+        reply, error = client.call(f"{SERVICE}/Analyze", {
+            "image": image, "tasks": ["TASK_IMAGE_EMBEDDING", "TASK_TAGS"],
+            "candidate_labels": ["astronaut", "dog", "beach"], "max_tags": 2})
+        assert error is None, error
+        values = reply["image_embedding"]["values"]
+        assert reply["image_embedding"]["dim"] == 24
+        assert max(abs(a - b) for a, b in zip(values, reference["image_vectors"][1])) < 1e-4
+        assert len(reply["tags"]) == 2 and reply["tags"][0]["score"] >= reply["tags"][1]["score"]
+        assert {tag["label"] for tag in reply["tags"]} <= {"astronaut", "dog", "beach"}
+        assert "errors" not in reply
+
+        reply, error = client.call(f"{SERVICE}/Analyze", {"image": image, "tasks": ["TASK_TAGS"]})
+        assert error is None and len(reply["tags"]) == 10
+        scores = [tag["score"] for tag in reply["tags"]]
+        assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1 + 1e-5  # the best ten of seventy labels
+
+        reply, error = client.call(f"{SERVICE}/EmbedText", {"texts": reference["texts"], "kind": "TEXT_EMBEDDING_KIND_CLIP_TEXT"})
+        assert error is None and reply["model"] == "clip-vit-b-32"
+        for row, expected in zip(reply["embeddings"], reference["text_vectors"]):
+            assert max(abs(a - b) for a, b in zip(row["values"], expected)) < 1e-4
+
+        _, error = client.call(f"{SERVICE}/Analyze", {"image": image, "tasks": ["TASK_TAGS"], "max_tags": 101})
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    finally:
+        client.close()
+    assert server.stop() == 0

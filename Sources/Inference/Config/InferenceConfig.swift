@@ -11,6 +11,8 @@ public struct InferenceConfig: Sendable {
     public var modelsDirectory: String?
     /// The MiniLM folder, or nil when none was found.
     public var textModelDirectory: String?
+    /// The CLIP folder (Hugging Face layout), or nil when none was found.
+    public var clipModelDirectory: String?
     /// The dlib folder (face_recognition_models' .dat files), or nil when none was found.
     public var faceModelDirectory: String?
     /// "auto" (CUDA + float16 when available), "cpu" or "cuda".
@@ -19,6 +21,8 @@ public struct InferenceConfig: Sendable {
     public var threads = 0
     /// Text batches: most texts per forward pass, longest wait for a batch to fill, queue bound (texts).
     public var textBatch = DynamicBatcher<[String], [[Float]]>.Settings(maxBatch: 32, maxWait: .milliseconds(5), queueLimit: 1024)
+    /// CLIP image batches: most images per forward pass, longest wait, queue bound (images).
+    public var imageBatch = DynamicBatcher<DecodedImage, [Float]>.Settings(maxBatch: 16, maxWait: .milliseconds(5), queueLimit: 64)
     /// Face batches (images); dlib runs one image at a time, the queue bound still applies.
     public var faceQueueLimit = 32
     /// "hog" or "cnn".
@@ -68,6 +72,8 @@ public struct InferenceConfig: Sendable {
             ?? existing(config.modelsDirectory.map { "\($0)/dlib" })
             ?? existing(packages.map { "\($0)/face_recognition_models/models" })
 
+        config.clipModelDirectory = try folder("PHOTOVAULT_CLIP_MODEL_DIR")
+            ?? existing(config.modelsDirectory.map { "\($0)/clip-vit-base-patch32" })
         if let device = environment["PHOTOVAULT_INFERENCE_DEVICE"], !device.isEmpty {
             guard ["auto", "cpu", "cuda"].contains(device) else {
                 throw Invalid(description: "PHOTOVAULT_INFERENCE_DEVICE must be auto, cpu or cuda, not '\(device)'.")
@@ -79,6 +85,9 @@ public struct InferenceConfig: Sendable {
         if let wait = try integer("PHOTOVAULT_BATCH_WAIT_MS", 0...10_000) { config.textBatch.maxWait = .milliseconds(wait) }
         config.textBatch.queueLimit = try integer("PHOTOVAULT_TEXT_QUEUE_LIMIT", 1...1_000_000) ?? config.textBatch.queueLimit
         config.faceQueueLimit = try integer("PHOTOVAULT_IMAGE_QUEUE_LIMIT", 1...100_000) ?? config.faceQueueLimit
+        config.imageBatch.queueLimit = config.faceQueueLimit * 2
+        config.imageBatch.maxBatch = try integer("PHOTOVAULT_IMAGE_BATCH_MAX", 1...256) ?? config.imageBatch.maxBatch
+        config.imageBatch.maxWait = config.textBatch.maxWait
         if let detector = environment["PHOTOVAULT_FACE_DETECTOR"], !detector.isEmpty {
             guard ["hog", "cnn"].contains(detector) else {
                 throw Invalid(description: "PHOTOVAULT_FACE_DETECTOR must be hog or cnn, not '\(detector)'.")

@@ -22,6 +22,8 @@ public final class ModelRegistry: Sendable {
 
     /// The sentence-embedding model and its batcher, when loaded.
     public let text: (embedder: TextEmbedder, batcher: DynamicBatcher<[String], [[Float]]>)?
+    /// CLIP with a batcher for images and one for texts, and the built-in tag labels embedded once.
+    public let clip: ClipRuntime?
     /// The face pipeline and its batcher (one image at a time), when loaded.
     public let faces: (detector: FaceDetector, batcher: DynamicBatcher<DecodedImage, [DetectedFace]>)?
     public let entries: [Entry]
@@ -29,6 +31,16 @@ public final class ModelRegistry: Sendable {
 
     public static let textModelName = "all-MiniLM-L6-v2"
     public static let faceModelName = "dlib-faces"
+    public static let clipModelName = "clip-vit-b-32"
+
+    /// A loaded CLIP model and what serves it.
+    public struct ClipRuntime: Sendable {
+        public let embedder: ClipEmbedder
+        public let images: DynamicBatcher<DecodedImage, [Float]>
+        public let texts: DynamicBatcher<[String], [[Float]]>
+        public let tagLabels: [String]
+        public let tagVectors: [[Float]]
+    }
 
     /// Loads what `config` points at, logging one line per model.
     public init(config: InferenceConfig, logger: Logger) {
@@ -43,7 +55,7 @@ public final class ModelRegistry: Sendable {
             do {
                 let embedder = try TextEmbedder(folder: folder, device: config.device)
                 let batcher = DynamicBatcher<[String], [[Float]]>(name: "text", settings: config.textBatch) { requests in
-                    Self.embedBatch(requests, with: embedder, maxBatch: config.textBatch.maxBatch)
+                    Self.embedBatch(requests, maxBatch: config.textBatch.maxBatch) { texts throws(CoreError) in try embedder.embed(texts) }
                 }
                 text = (embedder, batcher)
                 textEntry.loaded = true
@@ -85,10 +97,41 @@ public final class ModelRegistry: Sendable {
         entries.append(faceEntry)
         self.faces = faces
 
+        var clipEntry = Entry(name: Self.clipModelName, tasks: [.imageEmbedding, .tags, .textEmbedding])
+        var clip: ClipRuntime?
+        if let folder = config.clipModelDirectory {
+            clipEntry.path = folder
+            do {
+                let embedder = try ClipEmbedder(folder: folder, device: config.device)
+                let images = DynamicBatcher<DecodedImage, [Float]>(name: "clip-images", settings: config.imageBatch) { batch in
+                    do {
+                        return try embedder.embed(images: batch).map { .success($0) }
+                    } catch {
+                        return batch.map { _ in .failure(error) }
+                    }
+                }
+                let texts = DynamicBatcher<[String], [[Float]]>(name: "clip-texts", settings: config.textBatch) { requests in
+                    Self.embedBatch(requests, maxBatch: config.textBatch.maxBatch) { texts throws(CoreError) in try embedder.embed(texts: texts) }
+                }
+                let labels = TagVocabulary.labels
+                let vectors = try embedder.embed(texts: labels.map(TagVocabulary.prompt))
+                clip = ClipRuntime(embedder: embedder, images: images, texts: texts, tagLabels: labels, tagVectors: vectors)
+                clipEntry.loaded = true
+                clipEntry.device = embedder.device
+                clipEntry.dtype = embedder.dtype
+                clipEntry.embeddingDimension = embedder.dimension
+            } catch {
+                clipEntry.error = error.description
+            }
+        } else {
+            clipEntry.error = "No model folder: download openai/clip-vit-base-patch32 into PHOTOVAULT_MODELS_DIR/clip-vit-base-patch32 or set PHOTOVAULT_CLIP_MODEL_DIR."
+        }
+        entries.append(clipEntry)
+        self.clip = clip
+
         // Architectures this version does not run yet: listed so that callers see why their
         // tasks answer "not loaded", never left to guess.
         let pending = "This version of photovault-inference has no native implementation of this architecture yet."
-        entries.append(Entry(name: "clip-vit-b-32", tasks: [.imageEmbedding, .tags, .textEmbedding], error: pending))
         entries.append(Entry(name: "blip-image-captioning-base", tasks: [.caption], error: pending))
         entries.append(Entry(name: "facenet-inception-resnet-v1", tasks: [.faces], error: pending))
         self.entries = entries
@@ -108,11 +151,15 @@ public final class ModelRegistry: Sendable {
     /// Stops every batcher (shutdown).
     public func stop() {
         text?.batcher.stop()
+        clip?.images.stop()
+        clip?.texts.stop()
         faces?.batcher.stop()
     }
 
     /// Runs the texts of several requests as forward passes of at most `maxBatch` texts.
-    static func embedBatch(_ requests: [[String]], with embedder: TextEmbedder, maxBatch: Int) -> [Result<[[Float]], any Error>] {
+    static func embedBatch(
+        _ requests: [[String]], maxBatch: Int, embed: ([String]) throws(CoreError) -> [[Float]]
+    ) -> [Result<[[Float]], any Error>] {
         let texts = requests.flatMap { $0 }
         var vectors: [[Float]] = []
         vectors.reserveCapacity(texts.count)
@@ -120,7 +167,7 @@ public final class ModelRegistry: Sendable {
             var start = 0
             while start < texts.count {
                 let end = min(texts.count, start + maxBatch)
-                vectors += try embedder.embed(Array(texts[start..<end]))
+                vectors += try embed(Array(texts[start..<end]))
                 start = end
             }
         } catch {
