@@ -8,6 +8,7 @@
 #include "Clip.h"
 #include "ClipTokenizer.h"
 #include "ImageResize.h"
+#include "FaceNet.h"
 #include "Faces.h"
 #include "Image.h"
 #include "InferenceCore.h"
@@ -30,6 +31,9 @@ struct pv_clip_bpe {
 struct pv_clip_model {
     photovault::ClipModel model;
     std::string device, dtype;
+};
+struct pv_facenet {
+    photovault::FaceNet model;
 };
 struct pv_face_model {
     photovault::FaceAnalyzer analyzer;
@@ -225,6 +229,23 @@ pv_status pv_text_model_embed_ids(pv_text_model *model, const int32_t *ids, cons
 }
 
 void pv_text_model_free(pv_text_model *model) { delete model; }
+
+pv_status pv_facenet_load(const char *folder, const char *device, pv_facenet **model, char *error,
+                          size_t error_capacity) {
+    *model = nullptr;
+    return guarded(error, error_capacity,
+                   [&] { *model = new pv_facenet{photovault::FaceNet(folder, device ? device : "auto")}; });
+}
+
+pv_status pv_facenet_embed(pv_facenet *model, const uint8_t *faces, int count, float *vectors, char *error,
+                           size_t error_capacity) {
+    return guarded(error, error_capacity, [&] {
+        if (count <= 0) throw photovault::InputError("no faces to embed.");
+        model->model.embed(faces, count, vectors);
+    });
+}
+
+void pv_facenet_free(pv_facenet *model) { delete model; }
 
 pv_status pv_face_model_load(const char *folder, int use_cnn, int upsample, pv_face_model **model, char *error,
                              size_t error_capacity) {

@@ -57,7 +57,11 @@ void load_parameters(torch::nn::Module &module, const SafetensorsFile &file, con
         target.copy_(to_tensor(*view));
     };
     for (auto &item : module.named_parameters(/*recurse=*/true)) load(item.key(), item.value());
-    for (auto &item : module.named_buffers(/*recurse=*/true)) load(item.key(), item.value());
+    for (auto &item : module.named_buffers(/*recurse=*/true)) {
+        // A training counter, not needed for inference (and absent from some exports).
+        if (item.key().size() >= 19 && item.key().compare(item.key().size() - 19, 19, "num_batches_tracked") == 0) continue;
+        load(item.key(), item.value());
+    }
 }
 
 }  // namespace photovault

