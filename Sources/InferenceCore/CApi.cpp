@@ -5,6 +5,7 @@
 #include <string>
 
 #include "Bert.h"
+#include "Blip.h"
 #include "Clip.h"
 #include "ClipTokenizer.h"
 #include "ImageResize.h"
@@ -30,6 +31,10 @@ struct pv_clip_bpe {
 };
 struct pv_clip_model {
     photovault::ClipModel model;
+    std::string device, dtype;
+};
+struct pv_caption_model {
+    photovault::BlipCaptioner model;
     std::string device, dtype;
 };
 struct pv_facenet {
@@ -229,6 +234,55 @@ pv_status pv_text_model_embed_ids(pv_text_model *model, const int32_t *ids, cons
 }
 
 void pv_text_model_free(pv_text_model *model) { delete model; }
+
+namespace {
+photovault::CaptionSettings caption_settings(pv_caption_settings settings) {
+    if (settings.num_beams < 1 || settings.num_beams > 16) throw photovault::InputError("num_beams must be 1 to 16.");
+    if (settings.max_length < 2 || settings.max_length > 512) throw photovault::InputError("max_length must be 2 to 512.");
+    return {settings.num_beams, settings.max_length, settings.min_length, settings.repetition_penalty, settings.length_penalty};
+}
+}  // namespace
+
+pv_caption_settings pv_caption_default_settings(void) {
+    photovault::CaptionSettings defaults;
+    return {defaults.num_beams, defaults.max_length, defaults.min_length, defaults.repetition_penalty, defaults.length_penalty};
+}
+
+pv_status pv_caption_model_load(const char *folder, const char *device, pv_caption_model **model, char *error,
+                                size_t error_capacity) {
+    *model = nullptr;
+    return guarded(error, error_capacity, [&] {
+        *model = new pv_caption_model{photovault::BlipCaptioner(folder, device ? device : "auto"), "", ""};
+        (*model)->device = (*model)->model.device();
+        (*model)->dtype = (*model)->model.dtype();
+    });
+}
+
+const char *pv_caption_model_device(const pv_caption_model *model) { return model->device.c_str(); }
+const char *pv_caption_model_dtype(const pv_caption_model *model) { return model->dtype.c_str(); }
+
+pv_status pv_caption_generate(pv_caption_model *model, const pv_image *image, const char *prompt, size_t prompt_length,
+                              pv_caption_settings settings, char *text, size_t text_capacity, char *error,
+                              size_t error_capacity) {
+    return guarded(error, error_capacity, [&] {
+        auto ids = model->model.generate(image->image, std::string(prompt ? prompt : "", prompt ? prompt_length : 0),
+                                         caption_settings(settings));
+        write_error(text, text_capacity, model->model.decode(ids));
+    });
+}
+
+pv_status pv_caption_generate_ids(pv_caption_model *model, const float *pixels, const int64_t *prompt_ids,
+                                  int prompt_count, pv_caption_settings settings, int64_t *ids, int capacity,
+                                  int *count, char *error, size_t error_capacity) {
+    return guarded(error, error_capacity, [&] {
+        auto out = model->model.generate(pixels, std::vector<int64_t>(prompt_ids, prompt_ids + prompt_count),
+                                         caption_settings(settings));
+        *count = static_cast<int>(out.size());
+        std::memcpy(ids, out.data(), sizeof(int64_t) * std::min<size_t>(out.size(), capacity));
+    });
+}
+
+void pv_caption_model_free(pv_caption_model *model) { delete model; }
 
 pv_status pv_facenet_load(const char *folder, const char *device, pv_facenet **model, char *error,
                           size_t error_capacity) {

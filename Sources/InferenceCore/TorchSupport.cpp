@@ -38,7 +38,8 @@ torch::Tensor to_tensor(const TensorView &view) {
     return raw.to(torch::kFloat32, /*non_blocking=*/false, /*copy=*/true);
 }
 
-void load_parameters(torch::nn::Module &module, const SafetensorsFile &file, const std::vector<std::string> &prefixes) {
+void load_parameters(torch::nn::Module &module, const SafetensorsFile &file, const std::vector<std::string> &prefixes,
+                     const std::vector<std::pair<std::string, std::string>> &aliases) {
     torch::NoGradGuard no_grad;
     auto load = [&](const std::string &name, torch::Tensor &target) {
         const TensorView *view = nullptr;
@@ -48,6 +49,12 @@ void load_parameters(torch::nn::Module &module, const SafetensorsFile &file, con
                 key = prefix + name;
                 view = &file.tensor(key);
                 break;
+            }
+        }
+        for (const auto &[original, alias] : aliases) {
+            if (!view && name == original && file.contains(alias)) {
+                key = alias;
+                view = &file.tensor(key);
             }
         }
         if (!view) throw ModelError(file.path() + ": missing tensor '" + prefixes.front() + name + "'.");

@@ -24,7 +24,9 @@ Placement choose_placement(const std::string &device);
 /// Copies every parameter and buffer of `module` from `file`: the parameter named `a.b.weight`
 /// is the tensor `<prefix>a.b.weight` for the first prefix in `prefixes` under which the file
 /// has it. A missing tensor or a shape that differs is a ModelError naming both.
-void load_parameters(torch::nn::Module &module, const SafetensorsFile &file, const std::vector<std::string> &prefixes);
+/// `aliases` names a second tensor to use when the first is absent (weights tied on save).
+void load_parameters(torch::nn::Module &module, const SafetensorsFile &file, const std::vector<std::string> &prefixes,
+                     const std::vector<std::pair<std::string, std::string>> &aliases = {});
 
 /// The file's tensor as a float32 CPU tensor (a copy).
 torch::Tensor to_tensor(const TensorView &view);

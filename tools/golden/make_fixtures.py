@@ -247,10 +247,57 @@ def facenet_fixtures():
     (OUT / "facenet.json").write_text(json.dumps({"tensors": recipe, "vector": vector[0].tolist()}))
 
 
+def blip_fixtures():
+    """A tiny BlipForConditionalGeneration (96 px images, the first 2300 tokens of BERT's uncased
+    vocabulary plus [DEC] and [ENC]) and its beam-search captions, token for token."""
+    from PIL import Image
+    from transformers import BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessor
+    folder = OUT / "tiny-blip"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    vocab = (MINILM / "vocab.txt").read_text().splitlines()[:2300]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = BertTokenizer(str(folder / "vocab.txt"), bos_token="[DEC]", additional_special_tokens=["[ENC]"])
+    assert tokenizer.convert_tokens_to_ids("[DEC]") == 2300
+    torch.manual_seed(11)
+    config = BlipConfig(
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=96, patch_size=16),
+        text_config=dict(vocab_size=2302, hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                         num_attention_heads=4, encoder_hidden_size=32, max_position_embeddings=64,
+                         bos_token_id=2300, sep_token_id=102, pad_token_id=0))
+    model = BlipForConditionalGeneration(config).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():  # livelier logits than the 0.02 initialisation
+            parameter.add_(torch.randn_like(parameter) * 0.2)
+        # A likelier end token, so that captions end by it and the finished-beam logic is exercised.
+        model.text_decoder.cls.predictions.bias[102] += 2.0
+    state = {k: v.contiguous() for k, v in model.state_dict().items()
+             if not k.endswith("position_ids") and k != "text_decoder.cls.predictions.decoder.bias"}
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps(config.to_dict(), indent=1))
+
+    processor = BlipImageProcessor(size={"height": 96, "width": 96})
+    pixels = processor(images=Image.open(OUT / "clip-large.png").convert("RGB"), return_tensors="pt")["pixel_values"]
+    pixels[0].numpy().astype("<f4").tofile(OUT / "blip-pixels.f32")
+    settings = dict(num_beams=3, max_length=30, min_length=5, repetition_penalty=1.2)
+    cases = []
+    for prompt in ["", "a man with"]:
+        input_ids = tokenizer(prompt, return_tensors="pt")["input_ids"] if prompt else None
+        with torch.no_grad():
+            out = model.generate(pixel_values=pixels, input_ids=input_ids, **settings)[0].tolist()
+        while out and out[-1] in (0, 102):
+            out.pop()
+        prompt_ids = tokenizer(prompt)["input_ids"][1:-1] if prompt else []
+        cases.append({"prompt": prompt, "prompt_ids": prompt_ids, "ids": out,
+                      "text": tokenizer.decode(out, skip_special_tokens=True)})
+    (OUT / "tiny-blip.json").write_text(json.dumps({"settings": settings, "cases": cases}))
+
+
 def main(parts):
-    """Writes every fixture, or only the parts named on the command line (wordpiece, bert, minilm, clip, facenet)."""
+    """Writes every fixture, or only the parts named on the command line (wordpiece, bert, minilm, clip, facenet, blip)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    wanted = set(parts) or {"wordpiece", "bert", "minilm", "clip", "facenet"}
+    wanted = set(parts) or {"wordpiece", "bert", "minilm", "clip", "facenet", "blip"}
     if "wordpiece" in wanted:
         tokenizer_fixture()
     if "bert" in wanted:
@@ -266,6 +313,8 @@ def main(parts):
         clip_fixtures()
     if "facenet" in wanted:
         facenet_fixtures()
+    if "blip" in wanted:
+        blip_fixtures()
     print("fixtures written to", OUT)
 
 

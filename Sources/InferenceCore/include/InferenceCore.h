@@ -130,6 +130,38 @@ pv_status pv_text_model_embed_ids(pv_text_model *model, const int32_t *ids, cons
                                   int length, float *vectors, float *hidden, char *error, size_t error_capacity);
 void pv_text_model_free(pv_text_model *model);
 
+// MARK: Captions (BLIP)
+
+typedef struct pv_caption_model pv_caption_model;
+
+/// Beam search settings.
+typedef struct {
+    int num_beams;
+    /// Longest sequence in tokens, the start token and the prompt included.
+    int max_length;
+    int min_length;
+    float repetition_penalty;
+    float length_penalty;
+} pv_caption_settings;
+
+/// PhotoVault's defaults: 3 beams, at most 30 tokens, at least 5, repetition penalty 1.2.
+pv_caption_settings pv_caption_default_settings(void);
+/// Loads a BlipForConditionalGeneration folder (config.json, model.safetensors, vocab.txt).
+pv_status pv_caption_model_load(const char *folder, const char *device, pv_caption_model **model, char *error,
+                                size_t error_capacity);
+const char *pv_caption_model_device(const pv_caption_model *model);
+const char *pv_caption_model_dtype(const pv_caption_model *model);
+/// Captions `image`, continuing the optional UTF-8 `prompt`; writes the text (NUL-terminated) to `text`.
+pv_status pv_caption_generate(pv_caption_model *model, const pv_image *image, const char *prompt, size_t prompt_length,
+                              pv_caption_settings settings, char *text, size_t text_capacity, char *error,
+                              size_t error_capacity);
+/// The same from preprocessed pixels (3 × size × size floats) and prompt token ids, for golden
+/// tests: writes up to `capacity` token ids (start token and prompt first) and their count.
+pv_status pv_caption_generate_ids(pv_caption_model *model, const float *pixels, const int64_t *prompt_ids,
+                                  int prompt_count, pv_caption_settings settings, int64_t *ids, int capacity,
+                                  int *count, char *error, size_t error_capacity);
+void pv_caption_model_free(pv_caption_model *model);
+
 // MARK: FaceNet (InceptionResnetV1, 512-d face descriptors)
 
 typedef struct pv_facenet pv_facenet;
