@@ -22,6 +22,9 @@ public struct InferenceServiceHandler: Photovault_Inference_V1_InferenceService.
         if request.image.isEmpty {
             throw RPCError(code: .invalidArgument, message: "image: no bytes were sent.")
         }
+        guard request.captionPrompt.utf8.count <= 200 else {
+            throw RPCError(code: .invalidArgument, message: "caption_prompt is \(request.captionPrompt.utf8.count) bytes; at most 200.")
+        }
         guard (0...100).contains(request.maxTags) else {
             throw RPCError(code: .invalidArgument, message: "max_tags must be from 1 to 100 (0 means 10), not \(request.maxTags).")
         }
@@ -75,7 +78,21 @@ public struct InferenceServiceHandler: Photovault_Inference_V1_InferenceService.
                     response.errors.append(.with { $0.task = task; $0.message = "CLIP failed: \(error)" })
                 }
             case .caption:
-                response.errors.append(unavailable(task, model: "blip-image-captioning-base"))
+                guard let caption = models.caption else {
+                    response.errors.append(unavailable(task, model: ModelRegistry.captionModelName))
+                    continue
+                }
+                do {
+                    let text = try await caption.batcher.submit(.init(image: image, prompt: request.captionPrompt))
+                    response.caption = .with {
+                        $0.text = text
+                        $0.model = ModelRegistry.captionModelName
+                    }
+                } catch let error as BatcherError {
+                    throw Self.status(for: error, model: "caption")
+                } catch {
+                    response.errors.append(.with { $0.task = task; $0.message = "Captioning failed: \(error)" })
+                }
             default:
                 continue
             }

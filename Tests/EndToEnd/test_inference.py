@@ -198,3 +198,22 @@ def test_with_a_clip_folder_analyze_answers_image_embeddings_and_tags_and_embedt
     finally:
         client.close()
     assert server.stop() == 0
+
+
+def test_with_a_blip_folder_analyze_answers_captions_with_and_without_a_prompt(tmp_path):
+    import json
+    fixtures = ROOT / "Tests" / "InferenceTests" / "Fixtures"
+    reference = {case["prompt"]: case["text"] for case in json.loads((fixtures / "tiny-blip.json").read_text())["cases"]}
+    server = Server("photovault-inference", tmp_path, {"PHOTOVAULT_CAPTION_MODEL_DIR": str(fixtures / "tiny-blip")}).start()
+    client = ReflectionClient(server.address)
+    try:
+        image = base64.b64encode((fixtures / "clip-large.png").read_bytes()).decode()
+        for prompt, text in reference.items():
+            reply, error = client.call(f"{SERVICE}/Analyze", {"image": image, "tasks": ["TASK_CAPTION"], "caption_prompt": prompt})
+            assert error is None, error
+            assert reply["caption"] == {"text": text, "model": "blip-image-captioning-base"}
+        _, error = client.call(f"{SERVICE}/Analyze", {"image": image, "tasks": ["TASK_CAPTION"], "caption_prompt": "x" * 300})
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    finally:
+        client.close()
+    assert server.stop() == 0

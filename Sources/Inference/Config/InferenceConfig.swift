@@ -13,6 +13,8 @@ public struct InferenceConfig: Sendable {
     public var textModelDirectory: String?
     /// The CLIP folder (Hugging Face layout), or nil when none was found.
     public var clipModelDirectory: String?
+    /// The BLIP captioning folder (Hugging Face layout), or nil when none was found.
+    public var captionModelDirectory: String?
     /// The dlib folder (face_recognition_models' .dat files), or nil when none was found.
     public var faceModelDirectory: String?
     /// "auto" (CUDA + float16 when available), "cpu" or "cuda".
@@ -74,6 +76,8 @@ public struct InferenceConfig: Sendable {
 
         config.clipModelDirectory = try folder("PHOTOVAULT_CLIP_MODEL_DIR")
             ?? existing(config.modelsDirectory.map { "\($0)/clip-vit-base-patch32" })
+        config.captionModelDirectory = try folder("PHOTOVAULT_CAPTION_MODEL_DIR")
+            ?? existing(config.modelsDirectory.map { "\($0)/blip-image-captioning-base" })
         if let device = environment["PHOTOVAULT_INFERENCE_DEVICE"], !device.isEmpty {
             guard ["auto", "cpu", "cuda"].contains(device) else {
                 throw Invalid(description: "PHOTOVAULT_INFERENCE_DEVICE must be auto, cpu or cuda, not '\(device)'.")

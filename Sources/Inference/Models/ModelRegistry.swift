@@ -24,6 +24,8 @@ public final class ModelRegistry: Sendable {
     public let text: (embedder: TextEmbedder, batcher: DynamicBatcher<[String], [[Float]]>)?
     /// CLIP with a batcher for images and one for texts, and the built-in tag labels embedded once.
     public let clip: ClipRuntime?
+    /// BLIP and its batcher (one image at a time: beam search is per image).
+    public let caption: (captioner: Captioner, batcher: DynamicBatcher<CaptionRequest, String>)?
     /// The face pipeline and its batcher (one image at a time), when loaded.
     public let faces: (detector: FaceDetector, batcher: DynamicBatcher<DecodedImage, [DetectedFace]>)?
     public let entries: [Entry]
@@ -32,6 +34,13 @@ public final class ModelRegistry: Sendable {
     public static let textModelName = "all-MiniLM-L6-v2"
     public static let faceModelName = "dlib-faces"
     public static let clipModelName = "clip-vit-b-32"
+    public static let captionModelName = "blip-image-captioning-base"
+
+    /// An image to caption and its optional prompt.
+    public struct CaptionRequest: Sendable {
+        public let image: DecodedImage
+        public let prompt: String
+    }
 
     /// A loaded CLIP model and what serves it.
     public struct ClipRuntime: Sendable {
@@ -129,11 +138,35 @@ public final class ModelRegistry: Sendable {
         entries.append(clipEntry)
         self.clip = clip
 
-        // Architectures this version does not run yet: listed so that callers see why their
-        // tasks answer "not loaded", never left to guess.
-        let pending = "This version of photovault-inference has no native implementation of this architecture yet."
-        entries.append(Entry(name: "blip-image-captioning-base", tasks: [.caption], error: pending))
-        entries.append(Entry(name: "facenet-inception-resnet-v1", tasks: [.faces], error: pending))
+        var captionEntry = Entry(name: Self.captionModelName, tasks: [.caption])
+        var caption: (Captioner, DynamicBatcher<CaptionRequest, String>)?
+        if let folder = config.captionModelDirectory {
+            captionEntry.path = folder
+            do {
+                let captioner = try Captioner(folder: folder, device: config.device)
+                let batcher = DynamicBatcher<CaptionRequest, String>(
+                    name: "captions", settings: .init(maxBatch: 1, maxWait: .zero, queueLimit: config.faceQueueLimit)
+                ) { requests in
+                    requests.map { request in Result { try captioner.caption(request.image, prompt: request.prompt) } }
+                }
+                caption = (captioner, batcher)
+                captionEntry.loaded = true
+                captionEntry.device = captioner.device
+                captionEntry.dtype = captioner.dtype
+            } catch {
+                captionEntry.error = error.description
+            }
+        } else {
+            captionEntry.error = "No model folder: download Salesforce/blip-image-captioning-base into PHOTOVAULT_MODELS_DIR/blip-image-captioning-base or set PHOTOVAULT_CAPTION_MODEL_DIR."
+        }
+        entries.append(captionEntry)
+        self.caption = caption
+
+        // FaceNet runs in the core (golden-tested) but Analyze does not use it yet: its faces would
+        // come from MTCNN, which is not written; dlib answers the FACES task.
+        entries.append(Entry(
+            name: "facenet-inception-resnet-v1", tasks: [.faces],
+            error: "Not used by this version: FaceNet needs MTCNN face crops, which are not implemented; dlib serves FACES."))
         self.entries = entries
 
         for entry in entries {
@@ -153,6 +186,7 @@ public final class ModelRegistry: Sendable {
         text?.batcher.stop()
         clip?.images.stop()
         clip?.texts.stop()
+        caption?.batcher.stop()
         faces?.batcher.stop()
     }
 
