@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "photovault-inference", targets: ["InferenceServer"]),
         .executable(name: "photovault", targets: ["CLI"]),
         .executable(name: "photovault-bench", targets: ["AuthBench"]),
+        .executable(name: "photovault-inference-bench", targets: ["InferenceBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
@@ -122,6 +123,16 @@ let package = Package(
                 .linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
                 .linkedLibrary("webp"), .linkedLibrary("icuuc"), .linkedLibrary("icui18n"),
             ]
+        ),
+        // Measurements of the native models for BENCHMARKS.md (scripts/bench-inference.sh drives it).
+        .executableTarget(
+            name: "InferenceBench",
+            dependencies: [
+                "Inference", "InferenceCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/InferenceBench",
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "InferenceTests",
