@@ -8,6 +8,7 @@ Run with the golden venv (tools/golden/.venv): scripts/bench-inference.sh does i
 import argparse
 import glob
 import json
+import os
 import shutil
 import statistics
 import time
@@ -117,8 +118,8 @@ def main():
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--only-make-models", action="store_true")
     arguments = parser.parse_args()
-    if arguments.threads > 0:
-        torch.set_num_threads(arguments.threads)
+    # The same thread count as photovault-inference-bench (0: all cores; Debian's torch would start with 1).
+    torch.set_num_threads(arguments.threads if arguments.threads > 0 else os.cpu_count())
     clip, blip = make_models(arguments.models)
     if arguments.only_make_models:
         return
