@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Generated protobuf messages and gRPC stubs (committed; see scripts/generate-protos.sh).
@@ -64,11 +66,18 @@ let package = Package(
             name: "CMail",
             linkerSettings: [.linkedLibrary("curl")]
         ),
+        // libvips and libexif from Debian; pkg-config supplies include and link flags.
+        .systemLibrary(name: "CLibVips", path: "Sources/CLibVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .systemLibrary(name: "CLibExif", path: "Sources/CLibExif", pkgConfig: "libexif", providers: [.apt(["libexif-dev"])]),
+        // A C shim over libvips' variadic, GObject-based API; its header has plain C types only.
+        .target(name: "CVips", dependencies: ["CLibVips", "CLibExif"]),
+        // Image probing, full-decode validation, EXIF and derivatives through the shim.
+        .target(name: "Media", dependencies: ["CVips"], swiftSettings: swiftSettings),
         // The front service as a library: domain code, repositories, gRPC handlers.
         .target(
             name: "API",
             dependencies: [
-                "PhotoVaultProto", "GRPCServices", "CArgon2", "CMail",
+                "PhotoVaultProto", "GRPCServices", "CArgon2", "CMail", "Media",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -77,6 +86,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -164,16 +177,23 @@ let package = Package(
             path: "Benchmarks/AuthBench",
             swiftSettings: swiftSettings
         ),
+        // Test images made at test time with the vips and exiftool tools (shared by the test targets).
+        .target(name: "TestImages", dependencies: ["Media"], path: "Tests/TestImages", swiftSettings: swiftSettings),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "CVips", "TestImages"], swiftSettings: swiftSettings),
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "PhotoVaultProto", "GRPCServices",
+                "API", "PhotoVaultProto", "GRPCServices", "Media", "TestImages",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

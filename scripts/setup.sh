@@ -8,6 +8,8 @@ packages=(
   pkg-config libargon2-dev libcurl4-openssl-dev   # C libraries the API links (Argon2id, SMTP)
   protobuf-compiler libprotobuf-dev grpc-proto     # .proto compiler and standard protos (staleness test, regeneration)
   python3-venv openssl util-linux                   # .venv, test certificates, runuser
+  libvips-dev libexif-dev                           # image decoding, derivatives and EXIF (the API links them)
+  libvips-tools libimage-exiftool-perl              # test fixtures: images made with vips, EXIF written by exiftool
   libtorch-dev libdlib-dev libopenblas-openmp-dev liblapack-dev nlohmann-json3-dev libicu-dev libstb-dev libwebp-dev  # photovault-inference: libtorch, dlib, BLAS, config.json, Unicode, image decoding
 )
 missing=()

@@ -10,7 +10,7 @@ struct PhotoVaultAPICommand: AsyncParsableCommand {
         commandName: "photovault-api",
         abstract: "The PhotoVault API server.",
         discussion: "Settings come from PHOTOVAULT_* variables; a flag wins over its variable. See README.md.",
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -86,6 +86,35 @@ struct Migrate: AsyncParsableCommand {
         } catch {
             logger.critical("migration failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)
+        }
+    }
+}
+
+/// `photovault-api keys …`: master-key maintenance.
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the master keys that wrap every user's data key.", subcommands: [Rotate.self])
+
+    /// `photovault-api keys rotate`: a new master key version, every data key re-wrapped.
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-wrap every data key under a new master key version.",
+            discussion: """
+                With a key file (PHOTOVAULT_MASTER_KEY_FILE or <data>/master-keys) a new version is appended to it first. \
+                With PHOTOVAULT_MASTER_KEYS, add the new version there on every replica, then run this. Stored photos are \
+                not re-encrypted: only their owners' data keys are re-wrapped. Back up the key file again afterwards.
+                """)
+
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let (config, logger) = common.load()
+            do {
+                try await APIApplication.rotateKeys(config: config, logger: logger)
+            } catch {
+                logger.critical("key rotation failed", metadata: ["error": "\(error)"])
+                throw ExitCode(1)
+            }
         }
     }
 }

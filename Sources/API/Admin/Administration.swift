@@ -6,12 +6,17 @@ public struct Administration: Sendable {
     let users: UserRepository
     let sessions: SessionRepository
     let authenticator: Authenticator
+    let database: Database
+    /// Data keys, re-wrapped by master-key rotation.
+    let dataKeys: DataKeys?
     let logger: Logger
 
-    init(database: Database, authenticator: Authenticator, logger: Logger) {
+    init(database: Database, authenticator: Authenticator, dataKeys: DataKeys?, logger: Logger) {
         self.users = UserRepository(database: database)
         self.sessions = SessionRepository(database: database)
         self.authenticator = authenticator
+        self.database = database
+        self.dataKeys = dataKeys
         self.logger = logger
     }
 

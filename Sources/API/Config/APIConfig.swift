@@ -34,6 +34,18 @@ public struct APIConfig: Sendable {
     /// PEM certificate chain and key: when both are set the API speaks TLS only.
     public var tlsCertificate: String?
     public var tlsKey: String?
+    /// `version:base64` master keys; nil reads or creates `masterKeyFile`.
+    public var masterKeys: String?
+    /// File of `version base64` master-key lines (default `<dataFolder>/master-keys`, created 0600).
+    public var masterKeyFile: String?
+    /// Folder of the local blob store (default `<dataFolder>/blobs`); unused with S3.
+    public var blobFolder: String?
+    /// S3-compatible object storage for blobs; nil keeps them in the local folder.
+    public var s3: S3Configuration?
+    /// Upload, pixel, session and trash limits.
+    public var imageLimits = ImageLimits()
+    /// Background job workers in this process (default 2; 0 runs none).
+    public var workers = 2
 
     public init() {}
 
@@ -113,6 +125,44 @@ public struct APIConfig: Sendable {
         default:
             reader.fail("PHOTOVAULT_TLS_CERT and PHOTOVAULT_TLS_KEY must be set together (a PEM certificate chain and its key).")
         }
+        config.masterKeys = reader.string("PHOTOVAULT_MASTER_KEYS")
+        if let keys = config.masterKeys {
+            reader.check("PHOTOVAULT_MASTER_KEYS") { _ = try MasterKeys.parse(pairs: keys) }
+        }
+        config.masterKeyFile = reader.string("PHOTOVAULT_MASTER_KEY_FILE")
+        config.blobFolder = reader.string("PHOTOVAULT_BLOB_DIR")
+        if let bucket = reader.string("PHOTOVAULT_S3_BUCKET") {
+            let endpointText = reader.string("PHOTOVAULT_S3_ENDPOINT") ?? "https://s3.amazonaws.com"
+            let accessKey = reader.string("PHOTOVAULT_S3_ACCESS_KEY_ID") ?? ""
+            let secret = reader.string("PHOTOVAULT_S3_SECRET_ACCESS_KEY") ?? ""
+            if accessKey.isEmpty || secret.isEmpty {
+                reader.fail("PHOTOVAULT_S3_BUCKET needs PHOTOVAULT_S3_ACCESS_KEY_ID and PHOTOVAULT_S3_SECRET_ACCESS_KEY too.")
+            }
+            if let endpoint = URL(string: endpointText), let scheme = endpoint.scheme, ["http", "https"].contains(scheme), endpoint.host != nil {
+                var s3 = S3Configuration(
+                    endpoint: endpoint, region: reader.string("PHOTOVAULT_S3_REGION") ?? "us-east-1", bucket: bucket,
+                    accessKeyID: accessKey, secretAccessKey: secret, sessionToken: reader.string("PHOTOVAULT_S3_SESSION_TOKEN"),
+                    keyPrefix: reader.string("PHOTOVAULT_S3_PREFIX") ?? "")
+                if let style = reader.string("PHOTOVAULT_S3_PATH_STYLE") {
+                    switch style.lowercased() {
+                    case "true", "1", "yes": s3.usePathStyle = true
+                    case "false", "0", "no": s3.usePathStyle = false
+                    default: reader.fail("PHOTOVAULT_S3_PATH_STYLE must be true or false, not '\(style)'.")
+                    }
+                }
+                config.s3 = s3
+            } else {
+                reader.fail("PHOTOVAULT_S3_ENDPOINT must be an http:// or https:// URL, e.g. https://s3.eu-west-1.amazonaws.com, not '\(endpointText)'.")
+            }
+        }
+        if let bytes = reader.integer("PHOTOVAULT_MAX_UPLOAD_MB", in: 1...1_048_576) {
+            config.imageLimits.maxBytes = Int64(bytes) * 1024 * 1024
+        }
+        config.imageLimits.maxPixels = reader.integer("PHOTOVAULT_MAX_PIXELS", in: 1...2_000_000_000) ?? config.imageLimits.maxPixels
+        config.imageLimits.sessionLifetime = reader.duration("PHOTOVAULT_UPLOAD_SESSION_TTL", atLeast: .seconds(60))
+            ?? config.imageLimits.sessionLifetime
+        config.imageLimits.trashRetention = reader.duration("PHOTOVAULT_TRASH_RETENTION", atLeast: .zero) ?? config.imageLimits.trashRetention
+        config.workers = reader.integer("PHOTOVAULT_WORKERS", in: 0...64) ?? config.workers
         if let level = reader.string("PHOTOVAULT_LOG_LEVEL") {
             if let parsed = Logger.Level(rawValue: level.lowercased()) { config.logLevel = parsed } else {
                 reader.fail("PHOTOVAULT_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; not '\(level)'.")
@@ -120,6 +170,16 @@ public struct APIConfig: Sendable {
         }
         if !reader.problems.isEmpty { throw Problems(problems: reader.problems) }
         return config
+    }
+
+    /// The master key file used when no keys are given: under the data folder.
+    var effectiveMasterKeyFile: URL {
+        masterKeyFile.map { URL(fileURLWithPath: $0) } ?? dataFolder.appendingPathComponent("master-keys")
+    }
+
+    /// The local blob store's folder.
+    var effectiveBlobFolder: URL {
+        blobFolder.map { URL(fileURLWithPath: $0) } ?? dataFolder.appendingPathComponent("blobs")
     }
 
     /// The key file used when no keys are given: under the data folder.

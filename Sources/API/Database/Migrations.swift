@@ -2,6 +2,7 @@
 public enum Migrations {
     public static let all: [Migration] = [
         Migration(version: 1, name: "accounts", sql: accounts),
+        Migration(version: 2, name: "images", sql: images),
     ]
 
     /// Users, sign-in sessions (refresh-token families), reset codes and rate-limit counters.
@@ -57,5 +58,169 @@ public enum Migrations {
             window_start timestamptz NOT NULL,
             hits integer NOT NULL
         );
+        """
+
+    /// Data keys, images and their processing, upload sessions, the job queue, blobs awaiting
+    /// deletion and the activity log.
+    static let images = """
+        -- Each user's data keys, wrapped by a master key version (DESIGN §3).
+        CREATE TABLE data_keys (
+            owner_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            version integer NOT NULL,
+            wrapped_key bytea NOT NULL,
+            master_version integer NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            rewrapped_at timestamptz,
+            PRIMARY KEY (owner_id, version)
+        );
+        CREATE INDEX data_keys_master_version ON data_keys (master_version);
+
+        CREATE TABLE images (
+            id uuid PRIMARY KEY,
+            owner_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            file_name text NOT NULL,
+            format text NOT NULL,
+            byte_size bigint NOT NULL,
+            sha256 bytea NOT NULL,
+            width integer NOT NULL,
+            height integer NOT NULL,
+            orientation integer NOT NULL DEFAULT 1,
+            -- Capture time as shown: the owner's override when set, else the file's.
+            taken_at timestamptz,
+            taken_at_offset_minutes integer,
+            taken_at_overridden boolean NOT NULL DEFAULT false,
+            -- The file's own capture time, kept so an override can be dropped again.
+            file_taken_at timestamptz,
+            file_taken_at_offset_minutes integer,
+            uploaded_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            has_exif boolean NOT NULL DEFAULT false,
+            camera_make text NOT NULL DEFAULT '',
+            camera_model text NOT NULL DEFAULT '',
+            lens text NOT NULL DEFAULT '',
+            f_number double precision NOT NULL DEFAULT 0,
+            exposure_time double precision NOT NULL DEFAULT 0,
+            iso integer NOT NULL DEFAULT 0,
+            focal_length double precision NOT NULL DEFAULT 0,
+            latitude double precision,
+            longitude double precision,
+            altitude double precision,
+            caption text NOT NULL DEFAULT '',
+            caption_by_owner boolean NOT NULL DEFAULT false,
+            description text NOT NULL DEFAULT '',
+            event_id bigint,
+            face_count integer NOT NULL DEFAULT 0,
+            deleted_at timestamptz,
+            -- Blob keys and the data key version that sealed them.
+            data_key_version integer NOT NULL,
+            original_key text NOT NULL,
+            preview_key text,
+            preview_size bigint,
+            preview_width integer,
+            preview_height integer,
+            thumbnail_key text,
+            thumbnail_size bigint,
+            thumbnail_width integer,
+            thumbnail_height integer,
+            -- Per-owner de-duplication: the same bytes are stored once per owner.
+            UNIQUE (owner_id, sha256)
+        );
+        -- Time-ordered listings: capture time, else upload time, newest first.
+        CREATE INDEX images_owner_time ON images (owner_id, (coalesce(taken_at, uploaded_at)) DESC, id DESC);
+        CREATE INDEX images_owner_uploaded ON images (owner_id, uploaded_at DESC, id DESC);
+        CREATE INDEX images_trash ON images (deleted_at) WHERE deleted_at IS NOT NULL;
+
+        CREATE TABLE image_tags (
+            image_id uuid NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+            name text NOT NULL,
+            source text NOT NULL CHECK (source IN ('ai', 'metadata', 'user')),
+            score real NOT NULL DEFAULT 1,
+            PRIMARY KEY (image_id, name)
+        );
+        CREATE INDEX image_tags_name ON image_tags (name);
+        -- AI tags the owner removed; analysis does not bring them back.
+        CREATE TABLE image_suppressed_tags (
+            image_id uuid NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+            name text NOT NULL,
+            PRIMARY KEY (image_id, name)
+        );
+
+        -- Where each processing stage of each image stands.
+        CREATE TABLE image_stages (
+            image_id uuid NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+            stage text NOT NULL,
+            state text NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'skipped')),
+            error text NOT NULL DEFAULT '',
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (image_id, stage)
+        );
+
+        -- Resumable uploads. Bytes arrive as parts, each an encrypted blob recorded once durable.
+        CREATE TABLE upload_sessions (
+            id uuid PRIMARY KEY,
+            owner_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            file_name text NOT NULL,
+            total_size bigint NOT NULL,
+            expected_sha256 bytea,
+            event_id bigint,
+            album_id text NOT NULL DEFAULT '',
+            created_at timestamptz NOT NULL DEFAULT now(),
+            expires_at timestamptz NOT NULL,
+            finished_at timestamptz,
+            image_id uuid REFERENCES images (id) ON DELETE SET NULL,
+            duplicate boolean NOT NULL DEFAULT false
+        );
+        CREATE INDEX upload_sessions_expiry ON upload_sessions (expires_at) WHERE finished_at IS NULL;
+        CREATE TABLE upload_session_parts (
+            session_id uuid NOT NULL REFERENCES upload_sessions (id) ON DELETE CASCADE,
+            byte_offset bigint NOT NULL,
+            length bigint NOT NULL,
+            blob_key text NOT NULL,
+            data_key_version integer NOT NULL,
+            PRIMARY KEY (session_id, byte_offset)
+        );
+
+        -- The job queue every replica shares (DESIGN §4).
+        CREATE TABLE jobs (
+            id bigserial PRIMARY KEY,
+            kind text NOT NULL,
+            image_id uuid REFERENCES images (id) ON DELETE CASCADE,
+            owner_id uuid REFERENCES users (id) ON DELETE CASCADE,
+            state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'dead')),
+            attempts integer NOT NULL DEFAULT 0,
+            max_attempts integer NOT NULL DEFAULT 5,
+            last_error text NOT NULL DEFAULT '',
+            run_after timestamptz NOT NULL DEFAULT now(),
+            leased_until timestamptz,
+            leased_by text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX jobs_runnable ON jobs (run_after, id) WHERE state IN ('queued', 'failed');
+        CREATE INDEX jobs_leases ON jobs (leased_until) WHERE state = 'running';
+        CREATE INDEX jobs_state_kind ON jobs (state, kind, id);
+        -- At most one live job of a kind per image.
+        CREATE UNIQUE INDEX jobs_live_per_image ON jobs (image_id, kind) WHERE state IN ('queued', 'running', 'failed');
+
+        -- Blobs to delete. A blob is registered here before it is written and unregistered in the
+        -- transaction that makes a row point at it, so a crash in between leaves no orphan: the
+        -- collector deletes what is still registered once not_before has passed.
+        CREATE TABLE blob_garbage (
+            blob_key text PRIMARY KEY,
+            not_before timestamptz NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX blob_garbage_due ON blob_garbage (not_before);
+
+        -- What happened to whose images, newest first (the dashboard reads it).
+        CREATE TABLE activity (
+            id bigserial PRIMARY KEY,
+            owner_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            kind text NOT NULL,
+            image_id uuid,
+            detail jsonb NOT NULL DEFAULT '{}',
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX activity_owner ON activity (owner_id, id DESC);
         """
 }

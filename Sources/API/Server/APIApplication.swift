@@ -1,6 +1,7 @@
 import Foundation
 import GRPCServices
 import Logging
+import Media
 import PostgresNIO
 import ServiceLifecycle
 
@@ -20,21 +21,65 @@ public enum APIApplication {
             if config.smtp == nil {
                 logger.warning("PHOTOVAULT_SMTP_URL is not set: password-reset e-mails cannot be sent")
             }
-            let services = await APIServices(database: database, config: config, signingKeys: signingKeys, mailer: mailer, logger: logger)
+            try Media.initialize()
+            let masterKeys = try loadMasterKeys(config: config, logger: logger)
+            let staging = try StagingArea(parent: config.dataFolder.appendingPathComponent("tmp"), logger: logger)
+            defer { staging.removeAll() }
+            let blobStore: any BlobStore
+            var s3Store: S3BlobStore?
+            if let s3 = config.s3 {
+                let store = S3BlobStore(configuration: s3, logger: logger)
+                s3Store = store
+                blobStore = store
+                logger.notice("blobs are stored in S3-compatible storage", metadata: ["s3": "\(s3)"])
+            } else {
+                blobStore = try LocalBlobStore(root: config.effectiveBlobFolder)
+            }
+            let services = await APIServices(
+                database: database, config: config, signingKeys: signingKeys, mailer: mailer,
+                masterKeys: masterKeys, blobStore: blobStore, staging: staging, logger: logger)
             let server = GRPCServerService(
                 server: try services.makeServer(host: config.host, port: config.port), health: services.health,
                 name: "photovault-api", logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [
-                        .init(service: Housekeeping(database: database, logger: logger)),
-                        .init(service: services.listener),
-                        .init(service: server),
-                    ],
+                    services: services.backgroundServices(database: database).map { .init(service: $0) } + [.init(service: server)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                try? await s3Store?.shutdown()
+                throw error
+            }
+            // The HTTP client must be shut down before it is released.
+            try? await s3Store?.shutdown()
         }
+    }
+
+    /// Re-wraps every data key under the newest master key, adding a version to the key file
+    /// first when the keys come from a file.
+    public static func rotateKeys(config: APIConfig, logger: Logger) async throws {
+        try await withDatabase(config: config, logger: logger) { database in
+            try await Migrator(database: database, logger: logger).migrate()
+            let masterKeys = try loadMasterKeys(config: config, logger: logger)
+            if case .file = masterKeys.origin { try masterKeys.addVersion() }
+            let count = try await DataKeys(database: database, master: masterKeys).rewrapAll(logger: logger)
+            logger.notice(
+                "master key rotated; back up the key file again",
+                metadata: ["master_version": "\(masterKeys.currentVersion)", "rewrapped": "\(count)"])
+        }
+    }
+
+    /// The master keys, creating the default key file on first start (and saying so loudly).
+    static func loadMasterKeys(config: APIConfig, logger: Logger) throws -> MasterKeys {
+        let (keys, created) = try MasterKeys.load(pairs: config.masterKeys, file: config.effectiveMasterKeyFile)
+        if created {
+            logger.critical(
+                "created a new master key file; BACK IT UP NOW, apart from the database and the blobs: without it no photo stored by this server can ever be read again",
+                metadata: ["file": "\(config.effectiveMasterKeyFile.path)"])
+        }
+        return keys
     }
 
     /// Applies pending migrations and returns.

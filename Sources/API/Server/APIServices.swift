@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import GRPCServices
 import Logging
+import ServiceLifecycle
 
 /// Every gRPC service of photovault-api, wired to one database and configuration.
 ///
@@ -14,6 +15,14 @@ public struct APIServices: Sendable {
     public let health = HealthStatusBoard()
     /// Keeps this replica's session cache in step with revocations made elsewhere.
     public let listener: AuthEventListener
+    /// The images domain and the sealed blobs under it.
+    public let library: ImageLibrary
+    public let vault: BlobVault
+    /// This replica's WatchImages streams.
+    public let hub: ImageWatchHub
+    /// Wakes this replica's job workers.
+    public let wake = WakeSignal()
+    public let jobs: JobQueue
     let config: APIConfig
     let logger: Logger
 
@@ -24,7 +33,10 @@ public struct APIServices: Sendable {
         "photovault.v1.EventService", "photovault.v1.DashboardService",
     ]
 
-    public init(database: Database, config: APIConfig, signingKeys: SigningKeys, mailer: any Mailer, logger: Logger) async {
+    public init(
+        database: Database, config: APIConfig, signingKeys: SigningKeys, mailer: any Mailer,
+        masterKeys: MasterKeys, blobStore: any BlobStore, staging: StagingArea, logger: Logger
+    ) async {
         let issuer = await TokenIssuer(keys: signingKeys, lifetime: config.accessTokenLifetime)
         let authenticator = Authenticator(issuer: issuer, database: database, cacheLifetime: config.authCacheLifetime)
         let hasher = PasswordHasher(parameters: config.argon2)
@@ -33,7 +45,12 @@ public struct APIServices: Sendable {
             database: database, hasher: hasher, issuer: issuer, mailer: mailer, config: config,
             authenticator: authenticator, logger: logger)
         self.listener = AuthEventListener(authenticator: authenticator, database: database, logger: logger)
-        self.administration = Administration(database: database, authenticator: authenticator, logger: logger)
+        let dataKeys = DataKeys(database: database, master: masterKeys)
+        self.administration = Administration(database: database, authenticator: authenticator, dataKeys: dataKeys, logger: logger)
+        self.vault = BlobVault(store: blobStore, keys: dataKeys, staging: staging, database: database, logger: logger)
+        self.library = ImageLibrary(database: database, vault: vault, limits: config.imageLimits, logger: logger)
+        self.hub = ImageWatchHub()
+        self.jobs = JobQueue(database: database)
         self.config = config
         self.logger = logger
     }
@@ -43,9 +60,28 @@ public struct APIServices: Sendable {
         [
             AuthServiceHandler(accounts: accounts, authenticator: authenticator),
             AdminServiceHandler(administration: administration, authenticator: authenticator),
-            ImageServiceHandler(), SearchServiceHandler(), AlbumServiceHandler(),
+            ImageServiceHandler(library: library, authenticator: authenticator, hub: hub),
+            SearchServiceHandler(), AlbumServiceHandler(),
             PeopleServiceHandler(), EventServiceHandler(), DashboardServiceHandler(),
         ]
+    }
+
+    /// The background services this replica runs beside the gRPC server: NOTIFY listeners,
+    /// job workers, the watch streams' shutdown and housekeeping.
+    public func backgroundServices(database: Database) -> [any Service] {
+        let hub = self.hub, wake = self.wake
+        let notifications = NotificationListener(
+            database: database,
+            handlers: [JobQueue.wakeChannel: { _ in wake.signal() }, ImageStages.channel: { hub.deliver($0) }],
+            logger: logger, onConnect: { wake.signal() })
+        let workers = JobWorkers(
+            queue: jobs,
+            handlers: [
+                DerivativesJob(database: database, vault: vault, logger: logger),
+                PurgeJob(database: database, vault: vault, limits: config.imageLimits, logger: logger),
+            ],
+            count: config.workers, signal: wake, logger: logger)
+        return [listener, notifications, workers, hub, Housekeeping(database: database, logger: logger)]
     }
 
     /// A server for these services on `host:port` (port 0 picks a free one).

@@ -3,7 +3,7 @@ import ServiceLifecycle
 
 /// Deletes what has stopped mattering: old rate-limit windows, sessions ended or expired more
 /// than a week ago (with their refresh tokens), and reset codes past their expiry. Runs at
-/// start-up and then hourly; every replica may run it, the statements are idempotent.
+/// start-up and then hourly, and queues the purge job; every replica may run it, the statements are idempotent.
 public struct Housekeeping: Service {
     let database: Database
     let logger: Logger
@@ -37,5 +37,7 @@ public struct Housekeeping: Service {
             WHERE coalesce(revoked_at, expires_at) < now() - interval '7 days'
             """)
         try await database.execute("DELETE FROM password_reset_codes WHERE expires_at < now()")
+        // Trash, expired upload sessions and deleted blobs are the job queue's work.
+        try await PurgeJob.schedule(database: database)
     }
 }

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import GRPCServices
 import Logging
+import Media
 import PhotoVaultProto
 import PostgresNIO
 @testable import API
@@ -18,6 +19,8 @@ struct TestAPI: Sendable {
     let services: APIServices
     let client: GRPCClient<Transport>
     let port: Int
+    /// The replica's data folder: master-key file, blobs, staging area.
+    let dataFolder: URL
 
     var auth: Photovault_V1_AuthService.Client<Transport> { .init(wrapping: client) }
     var admin: Photovault_V1_AdminService.Client<Transport> { .init(wrapping: client) }
@@ -76,29 +79,67 @@ func withTestAPI(
     var config = TestAPI.defaultConfig()
     configure(&config)
     let configuration = try await TestPostgres.shared.freshDatabase()
-    try await withAPIServer(databaseConfiguration: configuration, config: config, mailer: mailer, body)
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("photovault-test-\(UUID().uuidString.prefix(8))")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try await withAPIServer(databaseConfiguration: configuration, config: config, mailer: mailer, dataFolder: folder, body)
 }
 
 /// A second API replica on the same database as `api`, as another host would run it.
 func withReplica(of api: TestAPI, configure: (inout APIConfig) -> Void = { _ in }, _ body: (TestAPI) async throws -> Void) async throws {
     var config = TestAPI.defaultConfig()
     configure(&config)
-    try await withAPIServer(databaseConfiguration: api.databaseConfiguration, config: config, mailer: nil, body)
+    try await withAPIServer(
+        databaseConfiguration: api.databaseConfiguration, config: config, mailer: nil, dataFolder: api.dataFolder, body)
 }
 
 /// Serves the real services over `databaseConfiguration` on a free port, with a client.
 private func withAPIServer(
     databaseConfiguration configuration: PostgresClient.Configuration, config: APIConfig, mailer: (any Mailer)?,
+    dataFolder: URL, _ body: (TestAPI) async throws -> Void
+) async throws {
+    let logger = TestPostgres.logger
+    try Media.initialize()
+    let database = Database(configuration: configuration, logger: logger)
+    var config = config
+    config.dataFolder = dataFolder
+    let masterKeys = try MasterKeys.load(pairs: config.masterKeys, file: config.effectiveMasterKeyFile).keys
+    let staging = try StagingArea(parent: dataFolder.appendingPathComponent("tmp"), logger: logger)
+    defer { staging.removeAll() }
+    let blobStore: any BlobStore
+    var s3Store: S3BlobStore?
+    if let s3 = config.s3 {
+        let store = S3BlobStore(configuration: s3, logger: logger)
+        s3Store = store
+        blobStore = store
+    } else {
+        blobStore = try LocalBlobStore(root: config.effectiveBlobFolder)
+    }
+    do {
+        try await serve(
+            databaseConfiguration: configuration, config: config, database: database, masterKeys: masterKeys, staging: staging,
+            blobStore: blobStore, mailer: mailer, dataFolder: dataFolder, body)
+    } catch {
+        try? await s3Store?.shutdown()
+        throw error
+    }
+    try? await s3Store?.shutdown()
+}
+
+private func serve(
+    databaseConfiguration configuration: PostgresClient.Configuration, config: APIConfig, database: Database,
+    masterKeys: MasterKeys, staging: StagingArea, blobStore: any BlobStore, mailer: (any Mailer)?, dataFolder: URL,
     _ body: (TestAPI) async throws -> Void
 ) async throws {
     let logger = TestPostgres.logger
-    let database = Database(configuration: configuration, logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { group in
         await database.client.start(in: &group)
         let services = await APIServices(
             database: database, config: config, signingKeys: TestAPI.signingKeys,
-            mailer: mailer ?? UnconfiguredMailer(logger: logger), logger: logger)
-        group.addTask { try await services.listener.run() }
+            mailer: mailer ?? UnconfiguredMailer(logger: logger), masterKeys: masterKeys, blobStore: blobStore,
+            staging: staging, logger: logger)
+        for service in services.backgroundServices(database: database) {
+            group.addTask { try await service.run() }
+        }
         let server = try services.makeServer(host: "127.0.0.1", port: 0)
         group.addTask { try await server.serve() }
         defer {
@@ -111,7 +152,9 @@ private func withAPIServer(
         try await withGRPCClient(
             transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
         ) { client in
-            try await body(TestAPI(database: database, databaseConfiguration: configuration, services: services, client: client, port: port))
+            try await body(TestAPI(
+                database: database, databaseConfiguration: configuration, services: services, client: client, port: port,
+                dataFolder: dataFolder))
         }
     }
 }

@@ -1,0 +1,123 @@
+import Foundation
+import PostgresNIO
+
+/// The `jobs` table: enqueue in the caller's transaction, claim with `FOR UPDATE SKIP LOCKED`
+/// under a lease, finish, fail with exponential backoff, and go dead after the last attempt.
+///
+/// A worker that dies mid-job simply stops renewing its lease; once the lease has expired any
+/// replica claims the job again (counting the attempt), so nothing is lost with a process.
+public struct JobQueue: Sendable {
+    let database: Database
+    /// NOTIFY channel that wakes idle workers on every replica.
+    public static let wakeChannel = "photovault_jobs"
+    /// First retry delay; each later one doubles, up to ``maximumBackoff``.
+    public var baseBackoff: Duration = .seconds(5)
+    public var maximumBackoff: Duration = .seconds(3600)
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Queues `kind` in `transaction` (so it exists exactly when the transaction commits) and
+    /// wakes the workers at commit. A live job of the same kind for the same image is kept.
+    public static func enqueue(
+        _ kind: String, imageID: UUID?, ownerID: UUID?, maxAttempts: Int = 5, in transaction: Transaction
+    ) async throws {
+        try await transaction.execute("""
+            INSERT INTO jobs (kind, image_id, owner_id, max_attempts)
+            VALUES (\(kind), \(imageID), \(ownerID), \(Int32(maxAttempts)))
+            ON CONFLICT (image_id, kind) WHERE state IN ('queued', 'running', 'failed') DO NOTHING
+            """)
+        try await transaction.execute("SELECT pg_notify(\(wakeChannel), \(kind))")
+        if let imageID, let stage = Pipeline.stage(of: kind) {
+            try await ImageStages.set(imageID, stage: stage, state: "pending", error: "", in: transaction)
+        }
+    }
+
+    /// Takes the next runnable job (queued or failed and due, or running with an expired
+    /// lease) of the given kinds, leasing it to `worker`.
+    public func claim(kinds: [String], worker: String, lease: Duration) async throws -> Job? {
+        let leaseSeconds = Double(lease.components.seconds)
+        return try await database.transaction { transaction in
+            guard
+                let job = try await transaction.row("""
+                    UPDATE jobs SET state = 'running', attempts = attempts + 1, leased_by = \(worker),
+                        leased_until = now() + make_interval(secs => \(leaseSeconds)), updated_at = now()
+                    WHERE id = (
+                        SELECT id FROM jobs
+                        WHERE kind = ANY(\(kinds))
+                          AND ((state IN ('queued', 'failed') AND run_after <= now())
+                               OR (state = 'running' AND leased_until < now()))
+                        ORDER BY run_after, id
+                        FOR UPDATE SKIP LOCKED
+                        LIMIT 1)
+                    RETURNING id, kind, image_id, owner_id, attempts, max_attempts
+                    """, { row in
+                        let (id, kind, image, owner, attempts, maximum) = try row.decode((Int64, String, UUID?, UUID?, Int32, Int32).self)
+                        return Job(id: id, kind: kind, imageID: image, ownerID: owner, attempt: Int(attempts), maxAttempts: Int(maximum))
+                    })
+            else { return nil }
+            if let image = job.imageID, let stage = Pipeline.stage(of: job.kind) {
+                try await ImageStages.set(image, stage: stage, state: "running", error: "", in: transaction)
+            }
+            return job
+        }
+    }
+
+    /// Extends the lease of a job still held by `worker`; false when it was lost meanwhile.
+    public func renew(_ job: Job, worker: String, lease: Duration) async throws -> Bool {
+        let leaseSeconds = Double(lease.components.seconds)
+        return try await database.row("""
+            UPDATE jobs SET leased_until = now() + make_interval(secs => \(leaseSeconds))
+            WHERE id = \(job.id) AND state = 'running' AND leased_by = \(worker)
+            RETURNING id
+            """) { _ in true } ?? false
+    }
+
+    /// Marks the job done, its stage done, and queues what follows, all at once.
+    public func succeed(_ job: Job, worker: String) async throws {
+        try await database.transaction { transaction in
+            let updated = try await transaction.row("""
+                UPDATE jobs SET state = 'succeeded', leased_until = NULL, last_error = '', updated_at = now()
+                WHERE id = \(job.id) AND state = 'running' AND leased_by = \(worker)
+                RETURNING id
+                """) { _ in true } ?? false
+            // Lost the lease meanwhile (a long pause): whoever holds it now finishes the job.
+            guard updated else { return }
+            if let image = job.imageID, let stage = Pipeline.stage(of: job.kind) {
+                try await ImageStages.set(image, stage: stage, state: "done", error: "", in: transaction)
+            }
+            for next in Pipeline.next(after: job.kind) {
+                try await Self.enqueue(next, imageID: job.imageID, ownerID: job.ownerID, in: transaction)
+            }
+        }
+    }
+
+    /// Records a failure: retried after a backoff while attempts remain, dead afterwards or
+    /// at once when `permanent`.
+    public func fail(_ job: Job, worker: String, error: String, permanent: Bool) async throws {
+        let dead = permanent || job.attempt >= job.maxAttempts
+        let delay = backoff(afterAttempt: job.attempt)
+        let message = String(error.prefix(1000))
+        try await database.transaction { transaction in
+            let updated = try await transaction.row("""
+                UPDATE jobs SET state = \(dead ? "dead" : "failed"), last_error = \(message), leased_until = NULL,
+                    run_after = now() + make_interval(secs => \(Double(delay.components.seconds))), updated_at = now()
+                WHERE id = \(job.id) AND state = 'running' AND leased_by = \(worker)
+                RETURNING id
+                """) { _ in true } ?? false
+            guard updated else { return }
+            if let image = job.imageID, let stage = Pipeline.stage(of: job.kind) {
+                try await ImageStages.set(image, stage: stage, state: dead ? "failed" : "pending", error: message, in: transaction)
+            }
+        }
+    }
+
+    /// The wait before the attempt after `attempt`: base × 2^(attempt−1), capped, ±20 % jitter
+    /// so that jobs failing together do not retry together.
+    func backoff(afterAttempt attempt: Int) -> Duration {
+        let base = Double(baseBackoff.components.seconds)
+        let raw = min(base * pow(2, Double(max(0, attempt - 1))), Double(maximumBackoff.components.seconds))
+        return .seconds(max(1, (raw * Double.random(in: 0.8...1.2)).rounded()))
+    }
+}

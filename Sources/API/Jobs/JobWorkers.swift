@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The workers inside one photovault-api process: N loops that claim jobs from the shared
+/// queue, run them, and sleep until a NOTIFY (or the poll interval) says there may be more.
+///
+/// On graceful shutdown they stop claiming and let the jobs in hand finish; a job cut off by
+/// a crash is picked up again by any replica once its lease expires.
+public struct JobWorkers: Service {
+    let queue: JobQueue
+    let handlers: [String: any JobHandler]
+    let count: Int
+    let signal: WakeSignal
+    let logger: Logger
+    /// How long a claimed job is ours without a renewal.
+    var lease: Duration = .seconds(60)
+    /// How often an idle worker looks anyway (due retries, expired leases, lost NOTIFYs).
+    var pollInterval: Duration = .seconds(2)
+
+    public init(queue: JobQueue, handlers: [any JobHandler], count: Int, signal: WakeSignal, logger: Logger) {
+        self.queue = queue
+        self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        self.count = count
+        self.signal = signal
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        guard count > 0 else { return }
+        let host = ProcessInfo.processInfo.hostName
+        let pid = getpid()
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for number in 1...count {
+                    group.addTask { await work(as: "\(host):\(pid):\(number)") }
+                }
+            }
+        } onGracefulShutdown: {
+            signal.signal()
+        }
+    }
+
+    private var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+
+    private func work(as worker: String) async {
+        let kinds = Array(handlers.keys)
+        while !stopping {
+            let generation = signal.generation
+            do {
+                if let job = try await queue.claim(kinds: kinds, worker: worker, lease: lease) {
+                    await perform(job, as: worker)
+                    continue
+                }
+            } catch {
+                logger.warning("could not claim a job; will retry", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            if stopping { break }
+            await signal.wait(after: generation, timeout: pollInterval)
+        }
+    }
+
+    /// Runs one job while renewing its lease, then records the outcome.
+    private func perform(_ job: Job, as worker: String) async {
+        var logger = self.logger
+        logger[metadataKey: "job_id"] = "\(job.id)"
+        logger[metadataKey: "job_kind"] = "\(job.kind)"
+        if let image = job.imageID { logger[metadataKey: "image_id"] = "\(image)" }
+        guard let handler = handlers[job.kind] else { return }
+        if job.attempt > job.maxAttempts {
+            // Its earlier runs died with their processes, lease after lease.
+            try? await queue.fail(job, worker: worker, error: "The worker running it stopped \(job.maxAttempts) times.", permanent: true)
+            return
+        }
+        let started = ContinuousClock.now
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do {
+                    try await handler.run(job)
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: lease / 3)
+                    if Task.isCancelled { break }
+                    _ = try? await queue.renew(job, worker: worker, lease: lease)
+                }
+                return nil
+            }
+            var result: Result<Void, any Error> = .success(())
+            if let first = await group.next(), let first { result = first }
+            group.cancelAll()
+            return result
+        }
+        do {
+            switch outcome {
+            case .success:
+                try await queue.succeed(job, worker: worker)
+                logger.info("job done", metadata: ["ms": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)"])
+            case .failure(let error):
+                let permanent: Bool
+                if case JobFailure.permanent = error { permanent = true } else { permanent = false }
+                let sentence = (error as? any CustomStringConvertible)?.description ?? String(reflecting: error)
+                try await queue.fail(job, worker: worker, error: sentence, permanent: permanent)
+                logger.warning("job failed", metadata: ["attempt": "\(job.attempt)", "permanent": "\(permanent)", "error": "\(sentence)"])
+            }
+        } catch {
+            // The lease runs out and another worker takes the job again.
+            logger.error("could not record a job's outcome", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+}
