@@ -10,6 +10,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from conftest import ROOT, Server
 from reflection_client import ReflectionClient
 
@@ -154,6 +155,12 @@ def test_a_broken_model_folder_is_reported_and_the_server_still_serves(tmp_path)
         assert minilm["error"] == f"{broken}/config.json: 'vocab_size' is missing or not an integer."
         _, error = client.call(f"{SERVICE}/EmbedText", {"texts": ["hello"]})
         assert error.code() == grpc.StatusCode.UNAVAILABLE and "all-MiniLM-L6-v2 is not loaded" in error.details()
+        # Health detail: the service serves, the broken model is NOT_SERVING, the loaded one SERVING.
+        health = health_pb2_grpc.HealthStub(client.channel)
+        check = lambda name: health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5).status
+        assert check("") == health_pb2.HealthCheckResponse.SERVING
+        assert check(f"{SERVICE}/all-MiniLM-L6-v2") == health_pb2.HealthCheckResponse.NOT_SERVING
+        assert check(f"{SERVICE}/dlib_hog+resnet128") == health_pb2.HealthCheckResponse.SERVING
     finally:
         client.close()
     assert server.stop() == 0
