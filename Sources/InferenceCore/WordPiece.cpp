@@ -73,7 +73,7 @@ WordPiece::WordPiece(const std::string &vocab_path, bool lower_case) : lower_cas
     unk_ = special("[UNK]");
 }
 
-std::vector<std::string> WordPiece::basic_tokens(const std::string &text) const {
+std::vector<std::string> WordPiece::basic_tokens(const std::string &text, size_t limit) const {
     UErrorCode status = U_ZERO_ERROR;
     const icu::Normalizer2 *nfc = icu::Normalizer2::getNFCInstance(status);
     const icu::Normalizer2 *nfd = icu::Normalizer2::getNFDInstance(status);
@@ -122,7 +122,7 @@ std::vector<std::string> WordPiece::basic_tokens(const std::string &text) const 
         word.remove();
     };
     icu::UnicodeString word;
-    for (int32_t i = 0; i < normalized.length(); i = normalized.moveIndex32(i, 1)) {
+    for (int32_t i = 0; i < normalized.length() && tokens.size() < limit; i = normalized.moveIndex32(i, 1)) {
         UChar32 c = normalized.char32At(i);
         if (is_whitespace(c)) flush_word(word);
         else word.append(c);
@@ -168,16 +168,20 @@ void WordPiece::word_pieces(const std::string &token, std::vector<std::string> &
     out.insert(out.end(), found.begin(), found.end());
 }
 
-std::vector<std::string> WordPiece::pieces(const std::string &text) const {
+std::vector<std::string> WordPiece::pieces(const std::string &text, size_t limit) const {
     std::vector<std::string> out;
-    for (const auto &token : basic_tokens(text)) word_pieces(token, out);
+    for (const auto &token : basic_tokens(text, limit)) {
+        if (out.size() >= limit) break;
+        word_pieces(token, out);
+    }
+    if (out.size() > limit) out.resize(limit);
     return out;
 }
 
 std::vector<int32_t> WordPiece::encode(const std::string &text, int max_length) const {
     std::vector<int32_t> ids{cls_};
     if (max_length < 2) max_length = 2;
-    for (const auto &piece : pieces(text)) {
+    for (const auto &piece : pieces(text, static_cast<size_t>(max_length))) {
         if (static_cast<int>(ids.size()) >= max_length - 1) break;
         auto found = vocab_.find(piece);
         ids.push_back(found == vocab_.end() ? unk_ : found->second);

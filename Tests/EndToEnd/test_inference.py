@@ -202,6 +202,18 @@ def test_with_a_clip_folder_analyze_answers_image_embeddings_and_tags_and_embedt
 
         _, error = client.call(f"{SERVICE}/Analyze", {"image": image, "tasks": ["TASK_TAGS"], "max_tags": 101})
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+        # Odd shapes: a single pixel is enlarged and embedded; a 1 × 20000 strip is refused for
+        # CLIP with a sentence (its resize would need gigabytes), while faces still answer.
+        tiny = base64.b64encode(png(1, 1, b"\x00\x80")).decode()
+        reply, error = client.call(f"{SERVICE}/Analyze", {"image": tiny, "tasks": ["TASK_IMAGE_EMBEDDING", "TASK_FACES"]})
+        assert error is None and reply["image_embedding"]["dim"] == 24 and "faces" not in reply
+        strip = base64.b64encode(png(20_000, 1, b"\x00" + b"\x80" * 20_000)).decode()
+        reply, error = client.call(f"{SERVICE}/Analyze", {"image": strip, "tasks": ["TASK_IMAGE_EMBEDDING", "TASK_FACES"]})
+        assert error is None and reply["image_width"] == 20000
+        assert reply["errors"] == [{"task": "TASK_IMAGE_EMBEDDING", "message":
+                                    "CLIP failed: the image is 20000×1 pixels, too elongated to resize for the model."}]
+        assert server.process.poll() is None
     finally:
         client.close()
     assert server.stop() == 0

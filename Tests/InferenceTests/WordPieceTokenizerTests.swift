@@ -32,7 +32,7 @@ import Testing
         }
     }
 
-    @Test func aMegabyteOfTextIsTruncatedQuickly() throws {
+    @Test func aMegabyteOfTextIsTruncatedTo256TokensWithItsEndToken() throws {
         let vocab = try #require(Paths.defaults.textModelDirectory) + "/vocab.txt"
         var tokenizer: OpaquePointer?
         var error = [CChar](repeating: 0, count: 512)
@@ -40,9 +40,9 @@ import Testing
         defer { pv_wordpiece_free(tokenizer) }
         let text = String(repeating: "holiday photos from the lake ", count: 36_000)
         var ids = [Int32](repeating: 0, count: 256)
-        let start = ContinuousClock.now
         let count = pv_wordpiece_encode(tokenizer, text, text.utf8.count, 256, &ids, 256)
+        // [CLS], then the words from the start of the text, then [SEP].
         #expect(count == 256 && ids[0] == 101 && ids[255] == 102)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(Array(ids[1...5]) == [6209, 7760, 2013, 1996, 2697])
     }
 }

@@ -116,7 +116,8 @@ public final class ModelRegistry: Sendable {
                     do {
                         return try embedder.embed(images: batch).map { .success($0) }
                     } catch {
-                        return batch.map { _ in .failure(error) }
+                        // One unusable image must not fail the others of its batch: retry one by one.
+                        return batch.map { image in Result { try embedder.embed(images: [image])[0] } }
                     }
                 }
                 let texts = DynamicBatcher<[String], [[Float]]>(name: "clip-texts", settings: config.textBatch) { requests in
