@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import InferenceCore
 import Testing
 
 /// Image bytes in: decoded once, and every kind of bad input refused with a sentence.
@@ -45,5 +46,42 @@ import Testing
     @Test func aTruncatedPNGIsRefused() {
         let error = decodeError(Array(Paths.astronaut.prefix(40_000)))
         #expect(error?.description.hasPrefix("the image cannot be decoded: ") == true)
+    }
+}
+
+/// JPEGs are turned upright by their EXIF orientation before any model sees them.
+@Suite struct ImageOrientationTests {
+    /// The RGB of pixel (x, y).
+    func pixel(_ image: DecodedImage, _ x: Int, _ y: Int) -> (Int, Int, Int) {
+        let base = pv_image_pixels(image.handleForTests)!
+        let at = (y * image.width + x) * 3
+        return (Int(base[at]), Int(base[at + 1]), Int(base[at + 2]))
+    }
+
+    func load(_ orientation: Int) throws -> DecodedImage {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(Paths.fixtures)/exif-orientation-\(orientation).jpg"))
+        return try DecodedImage(bytes: [UInt8](bytes), maxPixels: 50_000_000)
+    }
+
+    func isRed(_ p: (Int, Int, Int)) -> Bool { p.0 > 200 && p.2 < 60 }
+    func isBlue(_ p: (Int, Int, Int)) -> Bool { p.2 > 200 && p.0 < 60 }
+
+    // Stored 64 × 32 with the red half on the left.
+    @Test func orientation6IsTurnedAQuarterClockwise() throws {
+        let image = try load(6)
+        #expect(image.width == 32 && image.height == 64)
+        #expect(isRed(pixel(image, 16, 8)) && isBlue(pixel(image, 16, 56)))
+    }
+
+    @Test func orientation8IsTurnedAQuarterAnticlockwise() throws {
+        let image = try load(8)
+        #expect(image.width == 32 && image.height == 64)
+        #expect(isBlue(pixel(image, 16, 8)) && isRed(pixel(image, 16, 56)))
+    }
+
+    @Test func orientation3IsTurnedHalfARound() throws {
+        let image = try load(3)
+        #expect(image.width == 64 && image.height == 32)
+        #expect(isBlue(pixel(image, 8, 16)) && isRed(pixel(image, 56, 16)))
     }
 }

@@ -294,10 +294,21 @@ def blip_fixtures():
     (OUT / "tiny-blip.json").write_text(json.dumps({"settings": settings, "cases": cases}))
 
 
+def exif_fixtures():
+    """JPEGs whose EXIF orientation turns them: 64 × 32 stored, left half red, right half blue."""
+    from PIL import Image
+    image = Image.new("RGB", (64, 32), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, 32, 32))
+    for orientation in (3, 6, 8):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        image.save(OUT / f"exif-orientation-{orientation}.jpg", quality=95, exif=exif.tobytes())
+
+
 def main(parts):
-    """Writes every fixture, or only the parts named on the command line (wordpiece, bert, minilm, clip, facenet, blip)."""
+    """Writes every fixture, or only the parts named on the command line (wordpiece, bert, minilm, clip, facenet, blip, exif)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    wanted = set(parts) or {"wordpiece", "bert", "minilm", "clip", "facenet", "blip"}
+    wanted = set(parts) or {"wordpiece", "bert", "minilm", "clip", "facenet", "blip", "exif"}
     if "wordpiece" in wanted:
         tokenizer_fixture()
     if "bert" in wanted:
@@ -315,6 +326,8 @@ def main(parts):
         facenet_fixtures()
     if "blip" in wanted:
         blip_fixtures()
+    if "exif" in wanted:
+        exif_fixtures()
     print("fixtures written to", OUT)
 
 
