@@ -28,6 +28,22 @@ import Testing
         #expect(image.width == 512 && image.height == 512)
     }
 
+    @Test func aLosslessWebPDecodesToTheSamePixelsAsItsPNG() throws {
+        func load(_ name: String) throws -> DecodedImage {
+            try DecodedImage(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(Paths.fixtures)/\(name)"))), maxPixels: 50_000_000)
+        }
+        let webp = try load("clip-small.webp"), png = try load("clip-small.png")
+        #expect(webp.width == png.width && webp.height == png.height && webp.width == 150)
+        let count = webp.width * webp.height * 3
+        let same = (0..<count).allSatisfy { pv_image_pixels(webp.handleForTests)[$0] == pv_image_pixels(png.handleForTests)[$0] }
+        #expect(same)
+    }
+
+    @Test func aTruncatedWebPIsRefused() throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(Paths.fixtures)/clip-small.webp")))
+        #expect(decodeError(Array(bytes.prefix(bytes.count / 2))) == .invalidInput("the WebP image is damaged or truncated."))
+    }
+
     @Test func bytesThatAreNotAnImageAreRefused() {
         #expect(decodeError(Array("definitely not a picture".utf8))
             == .invalidInput("the bytes are not a JPEG, PNG or WebP image (or the header is damaged)."))

@@ -303,6 +303,8 @@ def exif_fixtures():
         exif = Image.Exif()
         exif[0x0112] = orientation
         image.save(OUT / f"exif-orientation-{orientation}.jpg", quality=95, exif=exif.tobytes())
+    # A lossless WebP of a PNG fixture: both must decode to the same pixels.
+    Image.open(OUT / "clip-small.png").convert("RGB").save(OUT / "clip-small.webp", lossless=True)
 
 
 def main(parts):
