@@ -24,8 +24,8 @@ public struct InferenceConfig: Sendable {
     /// Text batches: most texts per forward pass, longest wait for a batch to fill, queue bound (texts).
     public var textBatch = DynamicBatcher<[String], [[Float]]>.Settings(maxBatch: 32, maxWait: .milliseconds(5), queueLimit: 1024)
     /// CLIP image batches: most images per forward pass, longest wait, queue bound (images).
-    public var imageBatch = DynamicBatcher<DecodedImage, [Float]>.Settings(maxBatch: 16, maxWait: .milliseconds(5), queueLimit: 64)
-    /// Face batches (images); dlib runs one image at a time, the queue bound still applies.
+    public var imageBatch = DynamicBatcher<DecodedImage, [Float]>.Settings(maxBatch: 16, maxWait: .milliseconds(5), queueLimit: 32)
+    /// Queue bound of each image model (faces, captions, CLIP images); dlib and BLIP run one image at a time.
     public var faceQueueLimit = 32
     /// "hog" or "cnn".
     public var faceDetector = "hog"
@@ -89,7 +89,7 @@ public struct InferenceConfig: Sendable {
         if let wait = try integer("PHOTOVAULT_BATCH_WAIT_MS", 0...10_000) { config.textBatch.maxWait = .milliseconds(wait) }
         config.textBatch.queueLimit = try integer("PHOTOVAULT_TEXT_QUEUE_LIMIT", 1...1_000_000) ?? config.textBatch.queueLimit
         config.faceQueueLimit = try integer("PHOTOVAULT_IMAGE_QUEUE_LIMIT", 1...100_000) ?? config.faceQueueLimit
-        config.imageBatch.queueLimit = config.faceQueueLimit * 2
+        config.imageBatch.queueLimit = config.faceQueueLimit
         config.imageBatch.maxBatch = try integer("PHOTOVAULT_IMAGE_BATCH_MAX", 1...256) ?? config.imageBatch.maxBatch
         config.imageBatch.maxWait = config.textBatch.maxWait
         if let detector = environment["PHOTOVAULT_FACE_DETECTOR"], !detector.isEmpty {
