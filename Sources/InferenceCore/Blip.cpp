@@ -17,10 +17,6 @@ namespace nn = torch::nn;
 
 torch::nn::LayerNorm layer_norm(int size, double eps) { return nn::LayerNorm(nn::LayerNormOptions({size}).eps(eps)); }
 
-double lowest(torch::ScalarType dtype) {
-    return dtype == torch::kFloat16 ? -65504.0 : static_cast<double>(std::numeric_limits<float>::lowest());
-}
-
 // MARK: Vision (ViT with a fused qkv projection)
 
 struct VisionConfig {
@@ -186,10 +182,15 @@ struct TextLayerImpl : nn::Module {
         register_module("intermediate", intermediate);
         output = register_module("output", TextResidual(c.intermediate_size, c.hidden_size, c.eps));
     }
-    torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &causal, const torch::Tensor &image_k, const torch::Tensor &image_v) {
+    /// One new position per row: its keys and values join `cache` (the earlier positions'), so
+    /// attention over the cache is the causal attention of the full sequence.
+    torch::Tensor step(const torch::Tensor &x, std::pair<torch::Tensor, torch::Tensor> &cache, const torch::Tensor &image_k,
+                       const torch::Tensor &image_v) {
         auto self_attention = attention->self;
-        auto attended = attention->output(self_attention->attend(x, self_attention->split(self_attention->key(x)),
-                                                                 self_attention->split(self_attention->value(x)), causal), x);
+        auto k = self_attention->split(self_attention->key(x)), v = self_attention->split(self_attention->value(x));
+        cache.first = cache.first.defined() ? torch::cat({cache.first, k}, 2) : k;
+        cache.second = cache.second.defined() ? torch::cat({cache.second, v}, 2) : v;
+        auto attended = attention->output(self_attention->attend(x, cache.first, cache.second, torch::Tensor()), x);
         auto crossed = crossattention->output(crossattention->self->attend(attended, image_k, image_v, torch::Tensor()), attended);
         return output(torch::gelu(intermediate_dense(crossed)), crossed);
     }
@@ -204,8 +205,9 @@ struct TextEmbeddingsImpl : nn::Module {
         position_embeddings = register_module("position_embeddings", nn::Embedding(c.max_positions, c.hidden_size));
         LayerNorm = register_module("LayerNorm", layer_norm(c.hidden_size, c.eps));
     }
-    torch::Tensor forward(const torch::Tensor &ids) {
-        return LayerNorm(word_embeddings(ids) + position_embeddings(torch::arange(ids.size(1), ids.options()).unsqueeze(0)));
+    /// Embeddings of one token per row, all at `position`.
+    torch::Tensor forward(const torch::Tensor &ids, int64_t position) {
+        return LayerNorm(word_embeddings(ids) + position_embeddings(torch::full({1, 1}, position, ids.options())));
     }
 };
 TORCH_MODULE(TextEmbeddings);
@@ -238,16 +240,13 @@ struct TextDecoderImpl : nn::Module {
         register_module("cls", cls);
     }
 
-    /// Logits of the last position of each row of `ids`.
-    torch::Tensor next_logits(const torch::Tensor &ids, const std::vector<std::pair<torch::Tensor, torch::Tensor>> &image_kv,
-                              torch::ScalarType dtype) {
-        int64_t length = ids.size(1);
-        auto blocked = torch::ones({length, length}, ids.options().dtype(torch::kBool)).triu(1);
-        auto causal = torch::zeros({length, length}, ids.options().dtype(dtype)).masked_fill(blocked, lowest(dtype));
-        auto x = embeddings(ids);
+    /// Logits after one more token per row (`ids`: rows × 1) at `position`, extending `caches`.
+    torch::Tensor step(const torch::Tensor &ids, int64_t position, std::vector<std::pair<torch::Tensor, torch::Tensor>> &caches,
+                       const std::vector<std::pair<torch::Tensor, torch::Tensor>> &image_kv) {
+        auto x = embeddings(ids, position);
         for (size_t i = 0; i < layer->size(); i++)
-            x = layer[i]->as<TextLayerImpl>()->forward(x, causal, image_kv[i].first, image_kv[i].second);
-        auto last = x.select(1, length - 1);
+            x = layer[i]->as<TextLayerImpl>()->step(x, caches[i], image_kv[i].first, image_kv[i].second);
+        auto last = x.select(1, 0);
         return decoder(transform_norm(torch::gelu(transform_dense(last)))) + bias;
     }
 };
@@ -372,11 +371,18 @@ std::vector<int64_t> BlipCaptioner::generate(const float *pixels, const std::vec
     const int64_t eos = impl_->text.sep_token_id, vocab = impl_->text.vocab_size;
     bool done = false;
 
-    while (!done) {
+    // The start token and the prompt fill the self-attention caches one position at a time.
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> caches(decoder->layer->size());
+    auto feed = [&](const std::vector<int64_t> &tokens, int64_t position) {
+        auto ids = torch::from_blob(const_cast<int64_t *>(tokens.data()), {beams, 1}, torch::kInt64).to(p.device);
+        return decoder->step(ids, position, caches, image_kv).to(torch::kFloat32).to(torch::kCPU);
+    };
+    torch::Tensor logits;
+    for (int position = 0; position < prompt_length; position++)
+        logits = feed(std::vector<int64_t>(beams, sequences[0][position]), position);
+
+    while (true) {
         int current = static_cast<int>(sequences[0].size());
-        auto ids = torch::empty({beams, current}, torch::kInt64);
-        for (int b = 0; b < beams; b++) std::copy(sequences[b].begin(), sequences[b].end(), ids[b].data_ptr<int64_t>());
-        auto logits = decoder->next_logits(ids.to(p.device), image_kv, p.dtype).to(torch::kFloat32).to(torch::kCPU);
         auto scores = torch::log_softmax(logits, -1).contiguous();
         auto *s = scores.data_ptr<float>();
         for (int b = 0; b < beams; b++) {
@@ -399,6 +405,7 @@ std::vector<int64_t> BlipCaptioner::generate(const float *pixels, const std::vec
 
         std::vector<std::vector<int64_t>> next_sequences;
         std::vector<double> next_scores;
+        std::vector<int64_t> sources, next_tokens;
         for (int rank = 0; rank < 2 * beams && static_cast<int>(next_sequences.size()) < beams; rank++) {
             int64_t flat = top_tokens[rank].item<int64_t>();
             int64_t beam = flat / vocab, token = flat % vocab;
@@ -410,12 +417,18 @@ std::vector<int64_t> BlipCaptioner::generate(const float *pixels, const std::vec
                 next_sequences.push_back(sequences[beam]);
                 next_sequences.back().push_back(token);
                 next_scores.push_back(score);
+                sources.push_back(beam);
+                next_tokens.push_back(token);
             }
         }
         done = finished.done(top_scores.max().item<float>(), current + 1 - prompt_length);
         sequences = std::move(next_sequences);
         beam_scores = std::move(next_scores);
-        if (static_cast<int>(sequences[0].size()) >= settings.max_length) break;
+        if (done || static_cast<int>(sequences[0].size()) >= settings.max_length) break;
+        // Each surviving beam continues from its source beam's cache.
+        auto order = torch::tensor(sources, torch::kInt64).to(p.device);
+        for (auto &cache : caches) cache = {cache.first.index_select(0, order), cache.second.index_select(0, order)};
+        logits = feed(next_tokens, current);
     }
     if (!done)
         for (int b = 0; b < beams; b++)
