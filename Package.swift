@@ -169,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "AuthBench",
             dependencies: [
-                "API", "PhotoVaultProto",
+                "API", "Media", "PhotoVaultProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

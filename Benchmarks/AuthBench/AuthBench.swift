@@ -6,13 +6,14 @@ import GRPCNIOTransportHTTP2Posix
 import PhotoVaultProto
 
 /// `photovault-bench`: measurements for BENCHMARKS.md that need PhotoVault's own code.
-/// Throughput under load is measured with h2load (see scripts/bench-auth.sh).
+/// Throughput under load is measured with h2load (see scripts/bench-auth.sh); uploads and
+/// ingest by scripts/bench-images.sh.
 @main
 struct AuthBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "photovault-bench",
-        abstract: "Login cost against its Argon2id baseline.",
-        subcommands: [Login.self])
+        abstract: "Login cost against its Argon2id baseline; derivative cost against vipsthumbnail; an upload sink.",
+        subcommands: [Login.self, Derivatives.self, UploadSink.self])
 }
 
 /// Login latency over gRPC, next to the cost of one Argon2id verification measured in the same run.

@@ -172,12 +172,4 @@ struct AdminTests {
             }
         }
     }
-
-    @Test func jobsAndKeysAnswerUnimplementedForNow() async throws {
-        try await withTestAPI { api in
-            let admin = try await api.register("admin@example.com")
-            let error = await rpcError { try await api.admin.listJobs(.init(), metadata: TestAPI.bearer(admin.accessToken)) }
-            #expect(error?.code == .unimplemented)
-        }
-    }
 }

@@ -21,6 +21,8 @@ public struct EmbeddedPostgres: Sendable {
     /// The account the server runs as when we are root.
     public let serviceAccount: String
     let logger: Logger
+    /// Extra `-c name=value` server settings (the tests raise `max_connections`).
+    public var settings: [String: String] = [:]
 
     /// The superuser that `initdb` creates, whoever runs it.
     public static let superuser = "photovault"
@@ -88,6 +90,7 @@ public struct EmbeddedPostgres: Sendable {
             return false
         }
         let options = "-c listen_addresses='' -k \(socketFolder.path) -p \(port) -c unix_socket_permissions=0700"
+            + settings.sorted { $0.key < $1.key }.map { " -c \($0.key)=\($0.value)" }.joined()
         do {
             try run("pg_ctl", ["-D", dataFolder.path, "-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
         } catch where isRunning() {

@@ -99,7 +99,7 @@ private func withAPIServer(
 ) async throws {
     let logger = TestPostgres.logger
     try Media.initialize()
-    let database = Database(configuration: configuration, logger: logger)
+    let database = Database(configuration: configuration, logger: logger, connectionWait: TestPostgres.connectionWait)
     var config = config
     config.dataFolder = dataFolder
     let masterKeys = try MasterKeys.load(pairs: config.masterKeys, file: config.effectiveMasterKeyFile).keys
@@ -131,30 +131,35 @@ private func serve(
     _ body: (TestAPI) async throws -> Void
 ) async throws {
     let logger = TestPostgres.logger
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        await database.client.start(in: &group)
+    // The pool outlives everything that uses it: background services and the server stop
+    // (and are awaited) in the inner group before the pool is cancelled in the outer one.
+    try await withThrowingTaskGroup(of: Void.self) { outer in
+        await database.client.start(in: &outer)
+        defer { outer.cancelAll() }
         let services = await APIServices(
             database: database, config: config, signingKeys: TestAPI.signingKeys,
             mailer: mailer ?? UnconfiguredMailer(logger: logger), masterKeys: masterKeys, blobStore: blobStore,
             staging: staging, logger: logger)
-        for service in services.backgroundServices(database: database) {
-            group.addTask { try await service.run() }
-        }
-        let server = try services.makeServer(host: "127.0.0.1", port: 0)
-        group.addTask { try await server.serve() }
-        defer {
-            server.beginGracefulShutdown()
-            group.cancelAll()
-        }
-        guard let port = try await server.listeningAddress?.ipv4?.port else {
-            throw APIError.unavailable("test server did not listen")
-        }
-        try await withGRPCClient(
-            transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-        ) { client in
-            try await body(TestAPI(
-                database: database, databaseConfiguration: configuration, services: services, client: client, port: port,
-                dataFolder: dataFolder))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services.backgroundServices(database: database) {
+                group.addTask { try await service.run() }
+            }
+            let server = try services.makeServer(host: "127.0.0.1", port: 0)
+            group.addTask { try await server.serve() }
+            defer {
+                server.beginGracefulShutdown()
+                group.cancelAll()
+            }
+            guard let port = try await server.listeningAddress?.ipv4?.port else {
+                throw APIError.unavailable("test server did not listen")
+            }
+            try await withGRPCClient(
+                transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+            ) { client in
+                try await body(TestAPI(
+                    database: database, databaseConfiguration: configuration, services: services, client: client, port: port,
+                    dataFolder: dataFolder))
+            }
         }
     }
 }

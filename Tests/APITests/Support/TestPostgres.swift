@@ -20,6 +20,10 @@ actor TestPostgres {
         return logger
     }()
 
+    /// How long a test's query waits for a connection: generous, since a whole suite runs at
+    /// once on two cores (the outage tests set their own).
+    static let connectionWait: Duration = .seconds(60)
+
     private var startup: Task<EmbeddedPostgres, any Error>?
     /// The last database creation; the next one waits for it, since PostgreSQL refuses to
     /// copy a template that another CREATE DATABASE is copying.
@@ -38,7 +42,9 @@ actor TestPostgres {
     private static func startServer() async throws -> EmbeddedPostgres {
         let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("photovault-tests-\(getpid())")
         let bin = try EmbeddedPostgres.locateBinaries(explicit: nil, projectRoot: projectRoot)
-        let server = EmbeddedPostgres(binFolder: bin, folder: folder.appendingPathComponent("postgres"), logger: logger)
+        var server = EmbeddedPostgres(binFolder: bin, folder: folder.appendingPathComponent("postgres"), logger: logger)
+        // Every test runs its own API (pool, listeners, workers) at once, on two cores.
+        server.settings = ["max_connections": "500"]
         try server.start()
         running.withLock { $0 = server }
         atexit {
@@ -60,22 +66,34 @@ actor TestPostgres {
         counter += 1
         let name = "test_\(counter)_\(UUID().uuidString.prefix(8).lowercased())"
         let previous = lastCreation
+        let admin = try await adminDatabase(server)
         let creation = Task {
             _ = try? await previous?.value
-            try await Self.withDatabase(server.configuration(database: "postgres")) { database in
-                try await database.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE template_photovault"))
-            }
+            try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE template_photovault"))
         }
         lastCreation = creation
         try await creation.value
         return server.configuration(database: name)
     }
 
+    private var admin: Database?
+
+    /// One pool on the `postgres` database for the whole run, which creates the test databases.
+    /// (A pool started and stopped per creation is slower, and stopping pools while dozens of
+    /// tests start at once is one more thing that can stall.)
+    private func adminDatabase(_ server: EmbeddedPostgres) async throws -> Database {
+        if let admin { return admin }
+        let database = Database(configuration: server.configuration(database: "postgres"), logger: Self.logger, connectionWait: Self.connectionWait)
+        Task.detached { await database.client.run() }
+        admin = database
+        return database
+    }
+
     /// Runs `body` with a connected pool that is closed afterwards.
     static func withDatabase<T: Sendable>(
         _ configuration: PostgresClient.Configuration, _ body: (Database) async throws -> T
     ) async throws -> T {
-        let database = Database(configuration: configuration, logger: logger)
+        let database = Database(configuration: configuration, logger: logger, connectionWait: connectionWait)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             await database.client.start(in: &group)
             defer { group.cancelAll() }
