@@ -20,6 +20,7 @@ test: build
 ## Benchmarks of BENCHMARKS.md (release build, load generator included).
 bench: setup
 	scripts/bench-auth.sh
+	scripts/bench-images.sh
 
 ## Regenerates the committed Swift code from Protos/ (needs network-free package copies only).
 generate:

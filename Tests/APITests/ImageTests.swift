@@ -420,3 +420,22 @@ struct S3ImageTests {
         }
     }
 }
+
+@Suite("Images with broken metadata")
+struct BrokenMetadataTests {
+    @Test func aPhotoWhoseEXIFIsBrokenIsStoredWithoutIt() async throws {
+        let fixtures = try Fixtures()
+        var jpeg = try taggedJPEG(fixtures)
+        // Point IFD0 far past the end of the EXIF block: every field becomes unreadable.
+        let marker: [UInt8] = Array("Exif".utf8) + [0, 0, 0x49, 0x49, 0x2A, 0x00]
+        let start = try #require((0..<(jpeg.count - marker.count)).first { Array(jpeg[$0..<$0 + marker.count]) == marker })
+        for index in 0..<4 { jpeg[start + marker.count + index] = 0xF0 }
+        try await withTestAPI(configure: { $0.workers = 0 }) { api in
+            let token = try await api.register("owner@example.com").accessToken
+            let image = try await api.upload(jpeg, token: token).image
+            #expect(image.format == .jpeg && image.width == 400 && image.height == 300)
+            #expect(!image.hasTakenAt && !image.hasGps && image.exif.make.isEmpty)
+            #expect(sameBytes(try await api.download(image.id, token: token).bytes, jpeg))
+        }
+    }
+}

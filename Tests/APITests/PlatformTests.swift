@@ -150,6 +150,37 @@ struct ConfigTests {
         }
     }
 
+    @Test func badImageAndStorageSettingsAreNamed() throws {
+        let environment = [
+            "PHOTOVAULT_MAX_UPLOAD_MB": "0",
+            "PHOTOVAULT_MAX_PIXELS": "lots",
+            "PHOTOVAULT_UPLOAD_SESSION_TTL": "5s",
+            "PHOTOVAULT_WORKERS": "-1",
+            "PHOTOVAULT_S3_BUCKET": "photos",
+            "PHOTOVAULT_S3_ENDPOINT": "ftp://files",
+            "PHOTOVAULT_MASTER_KEYS": "1:c2hvcnQ=",
+        ]
+        do {
+            _ = try APIConfig.load(environment: environment)
+            Issue.record("a bad configuration was accepted")
+        } catch let problems as APIConfig.Problems {
+            let text = problems.description
+            for name in [
+                "PHOTOVAULT_MAX_UPLOAD_MB", "PHOTOVAULT_MAX_PIXELS", "PHOTOVAULT_UPLOAD_SESSION_TTL", "PHOTOVAULT_WORKERS",
+                "PHOTOVAULT_S3_ACCESS_KEY_ID", "PHOTOVAULT_S3_ENDPOINT", "PHOTOVAULT_MASTER_KEYS",
+            ] {
+                #expect(text.contains(name), "\(name) missing from: \(text)")
+            }
+        }
+        let good = try APIConfig.load(environment: [
+            "PHOTOVAULT_MAX_UPLOAD_MB": "50", "PHOTOVAULT_TRASH_RETENTION": "7d", "PHOTOVAULT_S3_BUCKET": "photos",
+            "PHOTOVAULT_S3_ACCESS_KEY_ID": "AKIA", "PHOTOVAULT_S3_SECRET_ACCESS_KEY": "wJalrXUtnFEMIK7MDENG", "PHOTOVAULT_S3_PATH_STYLE": "false",
+        ])
+        #expect(good.imageLimits.maxBytes == 50 * 1024 * 1024 && good.imageLimits.trashRetention == .seconds(7 * 86400))
+        #expect(good.s3?.bucket == "photos" && good.s3?.usePathStyle == false && good.s3?.region == "us-east-1")
+        #expect(good.s3.map { !"\($0)".contains("wJalrXUtnFEMIK7MDENG") } == true)
+    }
+
     @Test func databaseURLsCoverTCPAndSockets() throws {
         let tcp = try DatabaseURL.configuration(from: "postgres://pv:s%40cret@db.example.com:6543/photos?sslmode=disable")
         #expect(tcp.host == "db.example.com")

@@ -99,17 +99,20 @@ public struct JobWorkers: Service {
             switch outcome {
             case .success:
                 try await queue.succeed(job, worker: worker)
-                logger.info("job done", metadata: ["ms": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)"])
+                let elapsed = ContinuousClock.now - started
+                logger.info("job done", metadata: ["ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
             case .failure(let error):
                 let permanent: Bool
                 if case JobFailure.permanent = error { permanent = true } else { permanent = false }
-                let sentence = (error as? any CustomStringConvertible)?.description ?? String(reflecting: error)
+                let sentence = String(describing: error)
                 try await queue.fail(job, worker: worker, error: sentence, permanent: permanent)
                 logger.warning("job failed", metadata: ["attempt": "\(job.attempt)", "permanent": "\(permanent)", "error": "\(sentence)"])
             }
         } catch {
             // The lease runs out and another worker takes the job again.
-            logger.error("could not record a job's outcome", metadata: ["error": "\(String(reflecting: error))"])
+            if !(error is CancellationError) {
+                logger.error("could not record a job's outcome", metadata: ["error": "\(String(reflecting: error))"])
+            }
         }
     }
 }
