@@ -28,3 +28,8 @@ generate:
 
 clean:
 	rm -rf .build
+
+## Inference benchmarks of BENCHMARKS.md (native models against Python torch, dlib, batching).
+.PHONY: bench-inference
+bench-inference: setup
+	scripts/bench-inference.sh

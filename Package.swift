@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "photovault-inference", targets: ["InferenceServer"]),
         .executable(name: "photovault", targets: ["CLI"]),
         .executable(name: "photovault-bench", targets: ["AuthBench"]),
+        .executable(name: "photovault-inference-bench", targets: ["InferenceBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
@@ -100,11 +101,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The inference service (models arrive with the inference issue).
+        // The inference service: model registry, dynamic batching, gRPC handler.
         .target(
             name: "Inference",
             dependencies: [
-                "PhotoVaultProto", "GRPCServices",
+                "PhotoVaultProto", "GRPCServices", "InferenceCore",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,6 +119,38 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // photovault-inference's native core (libtorch models, dlib faces, tokenizers, image
+        // decoding) behind the C API of include/InferenceCore.h. C++17 because clang rejects
+        // libtorch 1.13's headers in C++20; -O2 even in debug builds, as dlib's detectors are
+        // header templates that crawl unoptimised. Only photovault-inference links it.
+        .target(
+            name: "InferenceCore",
+            exclude: ["CMakeLists.txt", "bench"],
+            cxxSettings: [
+                .unsafeFlags(["-std=c++17", "-O2", "-isystem", "/usr/include/torch/csrc/api/include"]),
+            ],
+            linkerSettings: [
+                .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),
+                .linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
+                .linkedLibrary("webp"), .linkedLibrary("icuuc"), .linkedLibrary("icui18n"),
+            ]
+        ),
+        // Measurements of the native models for BENCHMARKS.md (scripts/bench-inference.sh drives it).
+        .executableTarget(
+            name: "InferenceBench",
+            dependencies: [
+                "Inference", "InferenceCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/InferenceBench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InferenceTests",
+            dependencies: ["Inference", "InferenceCore", "PhotoVaultProto"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         // The `photovault` command-line client.

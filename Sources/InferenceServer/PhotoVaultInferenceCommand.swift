@@ -5,7 +5,8 @@ import Inference
 import Logging
 import ServiceLifecycle
 
-/// `photovault-inference`: the model-serving service (health and reflection today; models arrive with issue #4).
+/// `photovault-inference`: the model-serving service. Loads the models it finds (see
+/// ``InferenceConfig``), reports the others, and serves InferenceService, health and reflection.
 @main
 struct PhotoVaultInferenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,15 +20,28 @@ struct PhotoVaultInferenceCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "photovault-inference")
+        let config: InferenceConfig
+        do {
+            config = try InferenceConfig.fromEnvironment()
+        } catch {
+            FileHandle.standardError.write(Data("photovault-inference: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        let models = ModelRegistry(config: config, logger: logger)
         let health = HealthStatusBoard()
         let server = GRPCServerService.make(
-            host: host, port: port, services: [InferenceServiceHandler()],
+            host: host, port: port, services: [InferenceServiceHandler(models: models)],
             servedNames: ["photovault.inference.v1.InferenceService"], health: health,
             descriptors: try DescriptorIndex.photoVault(), logger: logger, maximumMessageBytes: 64 * 1024 * 1024)
+        // Health detail: one entry per model, SERVING when loaded, NOT_SERVING when absent or broken.
+        for entry in models.entries {
+            health.set("photovault.inference.v1.InferenceService/\(entry.name)", entry.loaded ? .serving : .notServing)
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: GRPCServerService(server: server, health: health, name: "photovault-inference", logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        models.stop()
     }
 }
