@@ -27,7 +27,7 @@ public struct Database: Sendable {
     /// Runs a query and discards its rows.
     public func execute(_ query: PostgresQuery) async throws {
         try await withConnection { connection in
-            try await connection.query(query, logger: logger)
+            _ = try await connection.query(query, logger: logger)
         }
     }
 

@@ -17,7 +17,7 @@ public struct Housekeeping: Service {
 
     public func run() async throws {
         // Shutdown cancels the hour-long sleep instead of waiting it out.
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await sweep()

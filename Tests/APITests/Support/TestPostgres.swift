@@ -54,7 +54,7 @@ actor TestPostgres {
             }
         }
         try await server.createDatabaseIfMissing("template_photovault", logger: logger)
-        try await Self.withDatabase(server.configuration(database: "template_photovault")) { database in
+        _ = try await Self.withDatabase(server.configuration(database: "template_photovault")) { database in
             try await Migrator(database: database, logger: logger).migrate()
         }
         return server
