@@ -80,6 +80,14 @@ template <typename Body> pv_status guarded(char *error, size_t capacity, Body &&
 
 }  // namespace
 
+namespace {
+photovault::CaptionSettings caption_settings(pv_caption_settings settings) {
+    if (settings.num_beams < 1 || settings.num_beams > 16) throw photovault::InputError("num_beams must be 1 to 16.");
+    if (settings.max_length < 2 || settings.max_length > 512) throw photovault::InputError("max_length must be 2 to 512.");
+    return {settings.num_beams, settings.max_length, settings.min_length, settings.repetition_penalty, settings.length_penalty};
+}
+}  // namespace
+
 extern "C" {
 
 pv_status pv_image_decode(const uint8_t *bytes, size_t length, uint64_t max_pixels, pv_image **image, char *error,
@@ -235,13 +243,6 @@ pv_status pv_text_model_embed_ids(pv_text_model *model, const int32_t *ids, cons
 
 void pv_text_model_free(pv_text_model *model) { delete model; }
 
-namespace {
-photovault::CaptionSettings caption_settings(pv_caption_settings settings) {
-    if (settings.num_beams < 1 || settings.num_beams > 16) throw photovault::InputError("num_beams must be 1 to 16.");
-    if (settings.max_length < 2 || settings.max_length > 512) throw photovault::InputError("max_length must be 2 to 512.");
-    return {settings.num_beams, settings.max_length, settings.min_length, settings.repetition_penalty, settings.length_penalty};
-}
-}  // namespace
 
 pv_caption_settings pv_caption_default_settings(void) {
     photovault::CaptionSettings defaults;
