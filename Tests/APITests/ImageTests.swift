@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRPCCore
 import PhotoVaultProto
+import SwiftProtobuf
 import Testing
 import TestImages
 @testable import API
@@ -436,6 +437,49 @@ struct BrokenMetadataTests {
             #expect(image.format == .jpeg && image.width == 400 && image.height == 300)
             #expect(!image.hasTakenAt && !image.hasGps && image.exif.make.isEmpty)
             #expect(sameBytes(try await api.download(image.id, token: token).bytes, jpeg))
+        }
+    }
+}
+
+@Suite("Images: hostile numbers and re-runs")
+struct HostileInputTests {
+    @Test func outOfRangeTimesAndHugeLengthsAreAnsweredNotFatal() async throws {
+        let fixtures = try Fixtures()
+        let png = try fixtures.bytes(try fixtures.image("a.png", width: 40, height: 30))
+        try await withTestAPI(configure: { $0.workers = 0 }) { api in
+            let token = try await api.register("owner@example.com").accessToken
+            let meta = TestAPI.bearer(token)
+            let id = try await api.upload(png, name: "a.png", token: token).image.id
+            let far = Google_Protobuf_Timestamp(seconds: .max, nanos: 0)
+            let listing = await rpcError { try await api.images.listImages(.with { $0.taken.start = far }, metadata: meta) }
+            #expect(listing?.code == .invalidArgument && listing?.message.hasPrefix("taken.start") == true)
+            let edit = await rpcError { try await api.images.updateMetadata(.with { $0.imageID = id; $0.takenAt = far }, metadata: meta) }
+            #expect(edit?.code == .invalidArgument && edit?.message.hasPrefix("taken_at") == true)
+            let nul = await rpcError { try await api.images.updateMetadata(.with { $0.imageID = id; $0.caption = "a\u{0}b" }, metadata: meta) }
+            #expect(nul?.code == .invalidArgument && nul?.message.hasPrefix("caption") == true)
+            let whole = try await api.download(id, token: token, offset: 1, length: .max)
+            #expect(sameBytes(whole.bytes, Array(png.dropFirst())))
+        }
+    }
+
+    @Test func renderingAgainReplacesTheDerivativesAndLeavesNoOrphans() async throws {
+        let fixtures = try Fixtures()
+        let jpeg = try fixtures.bytes(try fixtures.image("a.jpg", width: 500, height: 400))
+        try await withTestAPI { api in
+            let token = try await api.register("owner@example.com").accessToken
+            let id = try await api.upload(jpeg, token: token).image.id
+            _ = try await api.watchUntilProcessed([id], token: token)
+            let first = try await api.download(id, variant: .thumbnail, token: token)
+            let owner = UUID(uuidString: try await api.image(id, token: token).ownerID)
+            try await api.database.transaction { transaction in
+                try await JobQueue.enqueue(Pipeline.derivatives, imageID: UUID(uuidString: id), ownerID: owner, in: transaction)
+            }
+            let events = try await api.watchUntilProcessed([id], token: token)
+            #expect(events.last?.state == .ready)
+            try await api.services.vault.collectGarbage()
+            #expect(api.blobFiles.count == 3)
+            let second = try await api.download(id, variant: .thumbnail, token: token)
+            #expect(second.header.width == first.header.width && second.bytes.count > 0)
         }
     }
 }

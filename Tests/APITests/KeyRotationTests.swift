@@ -69,3 +69,49 @@ struct KeyRotationTests {
         }
     }
 }
+
+@Suite("Master key file")
+struct MasterKeyFileTests {
+    private func file() -> URL {
+        URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("master-keys-\(UUID().uuidString)")
+    }
+
+    @Test func aRotationElsewhereIsSeenBeforeANewVersionIsAdded() throws {
+        let url = file()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let (server, created) = try MasterKeys.load(pairs: nil, file: url)
+        #expect(created && server.currentVersion == 1)
+        // The CLI rotates while the server runs.
+        let (cli, _) = try MasterKeys.load(pairs: nil, file: url)
+        #expect(try cli.addVersion() == 2)
+        // The server, still believing version 1 is current, rotates too: it must take version 3.
+        #expect(try server.addVersion() == 3)
+        let reread = try MasterKeys.readFile(url)
+        #expect(reread.keys.sorted() == [1, 2, 3])
+    }
+
+    @Test func aVersionWrittenTwiceIsRefused() throws {
+        let url = file()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let one = Data(repeating: 1, count: 32).base64EncodedString(), two = Data(repeating: 2, count: 32).base64EncodedString()
+        try "1 \(one)\n2 \(one)\n2 \(two)\n".write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: MasterKeyError.self) { _ = try MasterKeys.load(pairs: nil, file: url) }
+    }
+}
+
+@Suite("Staging area")
+struct StagingAreaTests {
+    @Test func foldersOfDeadProcessesAndOfOurOwnPredecessorAreRemoved() throws {
+        let parent = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("staging-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let predecessor = parent.appendingPathComponent("\(getpid())-0000aaaa")
+        let dead = parent.appendingPathComponent("4194305-0000bbbb")
+        for folder in [predecessor, dead] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("half an upload".utf8).write(to: folder.appendingPathComponent("x.sealed"))
+        }
+        let area = try StagingArea(parent: parent, logger: TestPostgres.logger)
+        let left = try FileManager.default.contentsOfDirectory(atPath: parent.path)
+        #expect(left == [area.folder.lastPathComponent])
+    }
+}

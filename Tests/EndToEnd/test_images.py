@@ -398,3 +398,29 @@ def crash_and_resume(workdir: Path, data: Path, source_bytes: bytes, start):
     assert not list((data / "blobs" / "tmp").iterdir()), "no half-written blob files"
     assert [p.name for p in (data / "tmp").iterdir()] == [p.name for p in (data / "tmp").glob(f"{server.process.pid}-*")]
     assert server.stop() == 0
+
+
+def test_sigterm_ends_open_watch_streams_and_the_server_exits(workdir):
+    server = Server("photovault-api", workdir).start()
+    client = StreamingClient(server.address)
+    token = register(client, "watcher@example.com")
+    stream = client.server_stream(f"{IMAGES}/WatchImages", {}, token=token, timeout=120)
+    ended = {}
+
+    def follow():
+        try:
+            for _ in stream:
+                pass
+            ended["how"] = "finished"
+        except grpc.RpcError as error:
+            ended["how"] = error.code()
+
+    watcher = threading.Thread(target=follow)
+    watcher.start()
+    time.sleep(1)
+    code = server.stop(timeout=60)  # raises TimeoutExpired if the open stream holds shutdown up
+    watcher.join(timeout=10)
+    assert code == 0, "the server must exit cleanly with a watch stream open"
+    assert not watcher.is_alive()
+    assert ended.get("how") == "finished", ended
+    client.close()

@@ -49,6 +49,15 @@ extension TokenPair {
 }
 
 /// Parses a UUID named in a request, or INVALID_ARGUMENT naming the field.
+/// A timestamp from a request, refused unless it is a real instant between years 1 and 9999
+/// (larger values would overflow on their way to PostgreSQL).
+func parseTimestamp(_ timestamp: Google_Protobuf_Timestamp, field: String) throws -> Date {
+    guard (-62_135_596_800...253_402_300_799).contains(timestamp.seconds), (0..<1_000_000_000).contains(timestamp.nanos) else {
+        throw APIError.invalid(field, "must be a time between the years 1 and 9999")
+    }
+    return timestamp.date
+}
+
 func parseID(_ text: String, field: String) throws -> UUID {
     guard !text.isEmpty else { throw APIError.invalid(field, "is empty") }
     guard text.count <= 64, let id = UUID(uuidString: text) else { throw APIError.invalid(field, "is not a valid id") }

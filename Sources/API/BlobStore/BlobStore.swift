@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 
 /// Where the encrypted bytes of originals, derivatives and upload sessions are kept.
 ///
@@ -63,4 +64,18 @@ public enum BlobStoreError: Error, Equatable, CustomStringConvertible {
             !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
         else { throw BlobStoreError.invalidKey(key) }
     }
+}
+
+extension BlobStoreError: RPCErrorConvertible {
+    /// An unreachable store is UNAVAILABLE (retry); a blob a row points to that is missing is
+    /// DATA_LOSS; a bad key is a bug.
+    public var rpcErrorCode: RPCError.Code {
+        switch self {
+        case .unavailable: .unavailable
+        case .notFound: .dataLoss
+        case .invalidKey: .internalError
+        }
+    }
+
+    public var rpcErrorMessage: String { description }
 }

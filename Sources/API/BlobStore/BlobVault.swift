@@ -30,10 +30,18 @@ public struct BlobVault: Sendable {
     /// Blob keys: owner first, so one user's blobs can be listed and shredded together.
     public enum Key {
         public static func original(owner: UUID, image: UUID) -> String { "originals/\(owner.lowercased)/\(image.lowercased)" }
-        public static func preview(owner: UUID, image: UUID) -> String { "previews/\(owner.lowercased)/\(image.lowercased)" }
-        public static func thumbnail(owner: UUID, image: UUID) -> String { "thumbnails/\(owner.lowercased)/\(image.lowercased)" }
-        public static func sessionPart(owner: UUID, session: UUID, offset: Int64) -> String {
-            "sessions/\(owner.lowercased)/\(session.lowercased)/\(offset)"
+        /// Derivatives get a fresh key per rendering, so a re-run never overwrites (or, failing,
+        /// deletes) the blob a row points to or a download is reading.
+        public static func preview(owner: UUID, image: UUID, rendering: UUID) -> String {
+            "previews/\(owner.lowercased)/\(image.lowercased)-\(rendering.lowercased.prefix(8))"
+        }
+        public static func thumbnail(owner: UUID, image: UUID, rendering: UUID) -> String {
+            "thumbnails/\(owner.lowercased)/\(image.lowercased)-\(rendering.lowercased.prefix(8))"
+        }
+        /// Session parts: one key per write attempt, so two streams racing for the same offset
+        /// never share (and then delete) one blob.
+        public static func sessionPart(owner: UUID, session: UUID, offset: Int64, attempt: UUID) -> String {
+            "sessions/\(owner.lowercased)/\(session.lowercased)/\(offset)-\(attempt.lowercased.prefix(8))"
         }
     }
 

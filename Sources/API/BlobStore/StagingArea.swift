@@ -10,14 +10,16 @@ public struct StagingArea: Sendable {
     /// Creates `<parent>/<pid>-<random>` and removes siblings whose process is gone.
     public init(parent: URL, logger: Logger) throws {
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let own = "\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] {
-            guard let pid = name.split(separator: "-").first.flatMap({ Int32($0) }), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
+            guard let pid = name.split(separator: "-").first.flatMap({ Int32($0) }) else { continue }
+            // A folder with our own pid is a predecessor's (containers restart as pid 1).
+            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) {
                 try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
                 logger.info("removed the staging files of a stopped process", metadata: ["pid": "\(pid)"])
             }
         }
-        folder = parent.appendingPathComponent("\(getpid())-\(UUID().uuidString.prefix(8).lowercased())")
+        folder = parent.appendingPathComponent(own)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 

@@ -228,13 +228,13 @@ public final class SealingFileWriter {
         }
     }
 
-    /// Seals the final chunk, flushes to disk and returns the plaintext's SHA-256.
+    /// Seals the final chunk, closes the file and returns the plaintext's SHA-256. (The blob
+    /// store makes it durable: it fsyncs on its own threads, off Swift's cooperative pool.)
     @discardableResult
     public func finish() throws -> [UInt8] {
         precondition(!finished, "finish twice")
         finished = true
         try handle.write(contentsOf: try cipher.seal(pending, index: index, final: true))
-        try handle.synchronize()
         try handle.close()
         return Array(hasher.finalize())
     }

@@ -47,15 +47,21 @@ public final class MasterKeys: Sendable {
         }
     }
 
-    /// Adds a new version to the key file and makes it current.
+    /// Adds a new version to the key file and makes it current. The file is locked and read
+    /// again first, so a rotation by another process (the CLI beside a running server, another
+    /// replica) is never given the same version number with a different key.
     @discardableResult
     func addVersion() throws -> Int {
         guard case .file(let url) = origin else { throw MasterKeyError.notAFile }
-        let version = currentVersion + 1
+        let handle = try FileHandle(forUpdating: url)
+        defer { try? handle.close() }
+        guard flock(handle.fileDescriptor, LOCK_EX) == 0 else { throw MasterKeyError.unreadable(url.path, "it cannot be locked") }
+        defer { flock(handle.fileDescriptor, LOCK_UN) }
+        let onDisk = try Self.readFile(url)
+        keys.withLock { $0.merge(onDisk) { _, disk in disk } }
+        let version = max(currentVersion, onDisk.keys.max() ?? 0) + 1
         let key = SymmetricKey(size: .bits256)
         let line = "\(version) \(key.withUnsafeBytes { Data($0).base64EncodedString() })\n"
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(line.utf8))
         try handle.synchronize()
@@ -108,6 +114,9 @@ public final class MasterKeys: Sendable {
             let parts = trimmed.split(separator: " ", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, let version = Int(parts[0]), version > 0 else {
                 throw MasterKeyError.malformed(url.path, "line \(number + 1) must be 'version base64key'")
+            }
+            guard keys[version] == nil else {
+                throw MasterKeyError.malformed(url.path, "version \(version) appears twice (line \(number + 1)); keep the one that opens your data keys")
             }
             keys[version] = try key(from: parts[1], origin: url.path, version: version)
         }

@@ -41,11 +41,16 @@ public struct DerivativesJob: JobHandler {
             throw JobFailure.permanent(error.description)
         }
         let (preview, thumbnail) = renditions
-        let previewKey = BlobVault.Key.preview(owner: owner, image: imageID)
-        let thumbnailKey = BlobVault.Key.thumbnail(owner: owner, image: imageID)
+        let rendering = UUID()
+        let previewKey = BlobVault.Key.preview(owner: owner, image: imageID, rendering: rendering)
+        let thumbnailKey = BlobVault.Key.thumbnail(owner: owner, image: imageID, rendering: rendering)
         _ = try await vault.put(previewKey, plaintext: preview.bytes, owner: owner)
         _ = try await vault.put(thumbnailKey, plaintext: thumbnail.bytes, owner: owner)
         try await database.transaction { transaction in
+            // An earlier rendering (a re-run) is replaced; its blobs go once this commits.
+            let earlier = try await transaction.row(
+                "SELECT preview_key, thumbnail_key FROM images WHERE id = \(imageID) AND owner_id = \(owner) FOR UPDATE",
+                { try $0.decode((String?, String?).self) })
             let updated = try await transaction.row("""
                 UPDATE images SET preview_key = \(previewKey), preview_size = \(Int64(preview.bytes.count)),
                     preview_width = \(Int32(preview.width)), preview_height = \(Int32(preview.height)),
@@ -55,7 +60,10 @@ public struct DerivativesJob: JobHandler {
                 RETURNING id
                 """) { _ in true } ?? false
             // When the image went meanwhile, the unclaimed blobs are collected with the rest.
-            if updated { try await BlobVault.claim([previewKey, thumbnailKey], in: transaction) }
+            if updated {
+                try await BlobVault.claim([previewKey, thumbnailKey], in: transaction)
+                try await BlobVault.discard([earlier?.0, earlier?.1].compactMap { $0 }, in: transaction)
+            }
         }
     }
 }
@@ -92,17 +100,17 @@ public struct PurgeJob: JobHandler {
             if batch == 0 { break }
         }
         let sessions = try await database.transaction { transaction in
-            let keys = try await transaction.rows("""
-                DELETE FROM upload_session_parts WHERE session_id IN (
-                    SELECT id FROM upload_sessions WHERE finished_at IS NULL AND expires_at < now())
-                RETURNING blob_key
-                """) { try $0.decode(String.self) }
-            try await BlobVault.discard(keys, in: transaction)
-            return try await transaction.rows("""
-                DELETE FROM upload_sessions
+            // Lock the sessions first, so no part can be committed to one between the deletes.
+            let expired = try await transaction.rows("""
+                SELECT id FROM upload_sessions
                 WHERE (finished_at IS NULL AND expires_at < now()) OR finished_at < now() - interval '7 days'
-                RETURNING id
-                """) { _ in 1 }.count
+                FOR UPDATE
+                """) { try $0.decode(UUID.self) }
+            let keys = try await transaction.rows(
+                "DELETE FROM upload_session_parts WHERE session_id = ANY(\(expired)) RETURNING blob_key") { try $0.decode(String.self) }
+            try await BlobVault.discard(keys, in: transaction)
+            try await transaction.execute("DELETE FROM upload_sessions WHERE id = ANY(\(expired))")
+            return expired.count
         }
         try await database.execute("DELETE FROM jobs WHERE state = 'succeeded' AND updated_at < now() - interval '7 days'")
         var collected = 0

@@ -50,7 +50,8 @@ extension ImageLibrary {
         guard offset < total || (offset == 0 && total == 0) else {
             throw ImageError.outOfRange("Offset \(offset) is past the end of the \(variant.rawValue) (\(total) bytes).")
         }
-        let end = length == 0 ? total : min(total, offset + length)
+        // Written so that a huge length cannot overflow.
+        let end = (length == 0 || length >= total - offset) ? total : offset + length
         return DownloadPlan(
             contentType: contentType, totalSize: total, range: offset..<end, fileName: fileName, width: width, height: height, blob: blob)
     }

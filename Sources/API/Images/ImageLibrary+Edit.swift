@@ -18,6 +18,11 @@ extension ImageLibrary {
     /// Applies an owner's edit in one transaction and records it.
     public func updateMetadata(owner: UUID, id: UUID, _ edit: MetadataEdit) async throws -> ImageRecord {
         if let caption = edit.caption, caption.count > 1000 { throw APIError.invalid("caption", "is longer than 1,000 characters") }
+        for (field, text) in [("caption", edit.caption), ("description", edit.description)] {
+            if let text, text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) {
+                throw APIError.invalid(field, "contains control characters")
+            }
+        }
         if let description = edit.description, description.count > 10_000 {
             throw APIError.invalid("description", "is longer than 10,000 characters")
         }

@@ -107,15 +107,16 @@ extension ImageLibrary {
                 }
                 if chunk.data.isEmpty { continue }
                 if part == nil {
-                    let key = BlobVault.Key.sessionPart(owner: owner, session: current.id, offset: expectedOffset)
+                    let key = BlobVault.Key.sessionPart(owner: owner, session: current.id, offset: expectedOffset, attempt: UUID())
                     let (writer, version) = try await vault.sealingWriter(owner: owner, blobKey: key)
                     part = (writer, key, expectedOffset, version)
                 }
                 try part!.writer.append(chunk.data)
                 expectedOffset += Int64(chunk.data.count)
-                if part!.writer.plaintextSize >= Int64(limits.sessionPartSize) {
-                    try await commit(part!, session: current.id, owner: owner)
+                if let full = part, full.writer.plaintextSize >= Int64(limits.sessionPartSize) {
+                    // Cleared first: a part whose commit failed must not be committed again below.
                     part = nil
+                    try await commit(full, session: current.id, owner: owner)
                 }
             }
             if let pending = part, let current = session {

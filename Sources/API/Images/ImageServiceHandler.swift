@@ -112,8 +112,8 @@ public struct ImageServiceHandler: Photovault_V1_ImageService.ServiceProtocol {
         let message = request.message
         var listing = ImageRepository.Listing()
         if message.hasTaken {
-            if message.taken.hasStart { listing.takenFrom = message.taken.start.date }
-            if message.taken.hasEnd { listing.takenBefore = message.taken.end.date }
+            if message.taken.hasStart { listing.takenFrom = try parseTimestamp(message.taken.start, field: "taken.start") }
+            if message.taken.hasEnd { listing.takenBefore = try parseTimestamp(message.taken.end, field: "taken.end") }
             if let from = listing.takenFrom, let before = listing.takenBefore, from > before {
                 throw APIError.invalid("taken", "starts after it ends")
             }
@@ -187,7 +187,7 @@ public struct ImageServiceHandler: Photovault_V1_ImageService.ServiceProtocol {
         if message.hasDescription_p { edit.description = message.description_p }
         edit.tagsToAdd = message.tagsToAdd
         edit.tagsToRemove = message.tagsToRemove
-        if message.hasTakenAt { edit.takenAt = message.takenAt.date }
+        if message.hasTakenAt { edit.takenAt = try parseTimestamp(message.takenAt, field: "taken_at") }
         if message.hasTakenAtOffsetMinutes { edit.takenAtOffsetMinutes = Int(message.takenAtOffsetMinutes) }
         edit.clearTakenAt = message.clearTakenAt_p
         let record = try await library.updateMetadata(owner: owner, id: try parseID(message.imageID, field: "image_id"), edit)

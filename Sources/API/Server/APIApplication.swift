@@ -46,7 +46,9 @@ public enum APIApplication {
                 name: "photovault-api", logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: services.backgroundServices(database: database).map { .init(service: $0) } + [.init(service: server)],
+                    // Shutdown runs in reverse: the hub ends watch streams, then the server drains, then the rest.
+                    services: services.backgroundServices(database: database).map { .init(service: $0) }
+                        + [.init(service: server), .init(service: services.hub)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             do {

@@ -67,7 +67,8 @@ public struct APIServices: Sendable {
     }
 
     /// The background services this replica runs beside the gRPC server: NOTIFY listeners,
-    /// job workers, the watch streams' shutdown and housekeeping.
+    /// job workers and housekeeping. (``hub`` is a service too: it goes after the server in a
+    /// service group, so that it shuts down first and ends the watch streams the server waits for.)
     public func backgroundServices(database: Database) -> [any Service] {
         let hub = self.hub, wake = self.wake
         let notifications = NotificationListener(
@@ -81,7 +82,7 @@ public struct APIServices: Sendable {
                 PurgeJob(database: database, vault: vault, limits: config.imageLimits, logger: logger),
             ],
             count: config.workers, signal: wake, logger: logger)
-        return [listener, notifications, workers, hub, Housekeeping(database: database, logger: logger)]
+        return [listener, notifications, workers, Housekeeping(database: database, logger: logger)]
     }
 
     /// A server for these services on `host:port` (port 0 picks a free one).

@@ -141,7 +141,7 @@ private func serve(
             mailer: mailer ?? UnconfiguredMailer(logger: logger), masterKeys: masterKeys, blobStore: blobStore,
             staging: staging, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for service in services.backgroundServices(database: database) {
+            for service in services.backgroundServices(database: database) + [services.hub] {
                 group.addTask { try await service.run() }
             }
             let server = try services.makeServer(host: "127.0.0.1", port: 0)
