@@ -56,6 +56,10 @@ struct ImageTests {
             #expect(again.duplicate)
             #expect(again.image.id == first.image.id)
             #expect(try await api.count("images") == 1)
+            // Uploading a trashed photo again brings it back.
+            _ = try await api.images.deleteImage(.with { $0.imageID = first.image.id }, metadata: TestAPI.bearer(token))
+            let back = try await api.upload(png, name: "a.png", token: token)
+            #expect(back.duplicate && back.image.id == first.image.id && !back.image.hasDeletedAt)
             // Another user's identical bytes are their own image.
             let other = try await api.register("other@example.com").accessToken
             let theirs = try await api.upload(png, name: "a.png", token: other)

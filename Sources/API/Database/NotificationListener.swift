@@ -9,7 +9,8 @@ public struct NotificationListener: Service {
     let database: Database
     let handlers: [String: @Sendable (String) -> Void]
     let logger: Logger
-    /// Called after (re)connecting, since notifications sent while disconnected are lost.
+    /// Called once each channel listens after a (re)connection, since notifications sent while
+    /// disconnected are lost.
     let onConnect: @Sendable () -> Void
 
     public init(
@@ -30,13 +31,14 @@ public struct NotificationListener: Service {
                         for (channel, handler) in handlers {
                             group.addTask {
                                 try await connection.listen(on: channel) { notifications in
+                                    // LISTEN is in place now: look for what arrived while we were not.
+                                    onConnect()
                                     for try await notification in notifications.cancelOnGracefulShutdown() {
                                         handler(notification.payload)
                                     }
                                 }
                             }
                         }
-                        onConnect()
                         try await group.waitForAll()
                     }
                 }

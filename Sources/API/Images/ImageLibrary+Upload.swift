@@ -104,7 +104,9 @@ extension ImageLibrary {
         if let existing = try await images.find(owner: staged.owner, sha256: staged.sha256) {
             vault.staging.remove(staged.file)
             if let session { try await markFinished(session, image: existing.id, duplicate: true, owner: staged.owner) }
-            return UploadOutcome(image: existing, duplicate: true)
+            // Uploading a trashed photo again means the owner wants it back.
+            let image = existing.deletedAt == nil ? existing : try await restore(owner: staged.owner, id: existing.id)
+            return UploadOutcome(image: image, duplicate: true)
         }
         let key = try await vault.keys.key(owner: staged.owner, version: staged.keyVersion)
         let limit = limits.maxPixels
