@@ -243,19 +243,44 @@ public struct ImageServiceHandler: Photovault_V1_ImageService.ServiceProtocol {
             if !["ready", "failed"].contains(record.overallState) { pending.insert(id) }
         }
         let followAll = wanted.isEmpty
+        let library = self.library
         return StreamingServerResponse { [pending, snapshot] writer in
             var pending = pending
             for event in snapshot { try await writer.write(event) }
             if !followAll && pending.isEmpty { return [:] }
-            for await change in changes {
-                guard followAll || wanted.contains(change.image) else { continue }
-                try await writer.write(change.proto)
-                if !followAll, ["ready", "failed"].contains(change.overall) {
-                    pending.remove(change.image)
-                    if pending.isEmpty { break }
+            // Changes from NOTIFY, plus, for named images, a look at their state every few
+            // seconds: a notification lost while a listener reconnected must not leave the
+            // stream waiting for ever.
+            let (merged, input) = AsyncStream<ImageChange>.makeStream()
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await change in changes { input.yield(change) }
+                    input.finish()
                 }
+                if !followAll {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .seconds(5))
+                            for id in wanted {
+                                guard let record = try? await library.image(owner: owner, id: id),
+                                    ["ready", "failed"].contains(record.overallState)
+                                else { continue }
+                                input.yield(ImageChange(owner: owner, image: id, stage: "", stageState: "", overall: record.overallState, error: ""))
+                            }
+                        }
+                    }
+                }
+                defer { group.cancelAll() }
+                for await change in merged {
+                    guard followAll || pending.contains(change.image) else { continue }
+                    try await writer.write(change.proto)
+                    if !followAll, ["ready", "failed"].contains(change.overall) {
+                        pending.remove(change.image)
+                        if pending.isEmpty { break }
+                    }
+                }
+                return [:]
             }
-            return [:]
         }
     }
 }
