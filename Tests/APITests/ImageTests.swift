@@ -503,11 +503,19 @@ struct WatchTests {
         try await withTestAPI(configure: { $0.workers = 0 }) { api in
             let token = try await api.register("owner@example.com").accessToken
             let id = try await api.upload(png, name: "a.png", token: token).image.id
-            let watch = Task { try await api.watchUntilProcessed([id], token: token) }
-            try await Task.sleep(for: .milliseconds(300))
-            // The stage finishes behind the API's back: no NOTIFY reaches the watcher.
-            try await api.database.execute("UPDATE image_stages SET state = 'done'")
-            let events = try await watch.value
+            let request = Photovault_V1_WatchImagesRequest.with { $0.imageIds = [id] }
+            let database = api.database
+            let events = try await api.images.watchImages(request: ClientRequest(message: request, metadata: TestAPI.bearer(token))) { response in
+                var events: [Photovault_V1_ImageEvent] = []
+                for try await event in response.messages {
+                    events.append(event)
+                    if events.count == 1 {
+                        // The snapshot is here; now the stage finishes behind the API's back: no NOTIFY.
+                        try await database.execute("UPDATE image_stages SET state = 'done'")
+                    }
+                }
+                return events
+            }
             #expect(events.first?.state == .processing)
             #expect(events.last?.state == .ready && events.last?.imageID == id)
         }
