@@ -7,17 +7,8 @@ import Testing
 struct BlobCipherTests {
     let key = SymmetricKey(size: .bits256)
 
-    private func seal(_ plaintext: [UInt8], blobID: String = "originals/a/b", shift: UInt8 = 12) throws -> [UInt8] {
-        let cipher = BlobCipher(key: key, header: .fresh(keyVersion: 3, chunkShift: shift), blobID: blobID)
-        var out = cipher.header.bytes
-        var index = 0, start = 0
-        repeat {
-            let end = min(start + cipher.chunkSize, plaintext.count)
-            out += try cipher.seal(plaintext[start..<end], index: index, final: end == plaintext.count)
-            index += 1
-            start = end
-        } while start < plaintext.count
-        return out
+    private func seal(_ plaintext: [UInt8], blobID: String = "originals/a/b") throws -> [UInt8] {
+        try BlobCipher.sealWhole(plaintext, key: key, keyVersion: 3, blobID: blobID, chunkShift: 12)
     }
 
     private func write(_ bytes: [UInt8]) throws -> URL {

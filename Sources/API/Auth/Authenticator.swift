@@ -120,35 +120,3 @@ public final class Authenticator: Sendable {
         try? await database.execute("SELECT pg_notify(\(Self.channel), \(announcement))")
     }
 }
-
-/// Listens for revocations announced by any replica and evicts them from the local cache,
-/// so a disabled account or ended session stops working on every replica at once.
-public struct AuthEventListener: Service {
-    let authenticator: Authenticator
-    let database: Database
-    let logger: Logger
-
-    public init(authenticator: Authenticator, database: Database, logger: Logger) {
-        self.authenticator = authenticator
-        self.database = database
-        self.logger = logger
-    }
-
-    public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await database.client.withConnection { connection in
-                    try await connection.listen(on: Authenticator.channel) { notifications in
-                        for try await notification in notifications.cancelOnGracefulShutdown() {
-                            authenticator.forgetLocally(notification.payload)
-                        }
-                    }
-                }
-            } catch {
-                if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                logger.warning("revocation listener lost its connection; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import Logging
 
 /// Where the encrypted bytes of originals, derivatives and upload sessions are kept.
 ///
@@ -78,4 +79,18 @@ extension BlobStoreError: RPCErrorConvertible {
     }
 
     public var rpcErrorMessage: String { description }
+}
+
+/// The blob store the configuration names: S3 when a bucket is set, else local files (with
+/// half-written files of dead processes removed). An S3 store must be shut down after use.
+public func makeBlobStore(config: APIConfig, logger: Logger) throws -> (store: any BlobStore, s3: S3BlobStore?) {
+    if let s3 = config.s3 {
+        let store = S3BlobStore(configuration: s3, logger: logger)
+        logger.notice("blobs are stored in S3-compatible storage", metadata: ["s3": "\(s3)"])
+        return (store, store)
+    }
+    let store = try LocalBlobStore(root: config.effectiveBlobFolder)
+    let removed = store.removeAbandonedTemporaryFiles()
+    if removed > 0 { logger.info("removed blob files a stopped process left half-written", metadata: ["count": "\(removed)"]) }
+    return (store, nil)
 }

@@ -150,8 +150,10 @@ public struct BlobCipher: Sendable {
     }
 
     /// Seals a whole small plaintext (a thumbnail, say) in one go.
-    public static func sealWhole(_ plaintext: [UInt8], key: SymmetricKey, keyVersion: UInt32, blobID: String) throws -> [UInt8] {
-        let cipher = BlobCipher(key: key, header: .fresh(keyVersion: keyVersion), blobID: blobID)
+    public static func sealWhole(
+        _ plaintext: [UInt8], key: SymmetricKey, keyVersion: UInt32, blobID: String, chunkShift: UInt8 = defaultChunkShift
+    ) throws -> [UInt8] {
+        let cipher = BlobCipher(key: key, header: .fresh(keyVersion: keyVersion, chunkShift: chunkShift), blobID: blobID)
         var out = cipher.header.bytes
         var index = 0
         var start = 0

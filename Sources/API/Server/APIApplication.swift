@@ -25,19 +25,7 @@ public enum APIApplication {
             let masterKeys = try loadMasterKeys(config: config, logger: logger)
             let staging = try StagingArea(parent: config.dataFolder.appendingPathComponent("tmp"), logger: logger)
             defer { staging.removeAll() }
-            let blobStore: any BlobStore
-            var s3Store: S3BlobStore?
-            if let s3 = config.s3 {
-                let store = S3BlobStore(configuration: s3, logger: logger)
-                s3Store = store
-                blobStore = store
-                logger.notice("blobs are stored in S3-compatible storage", metadata: ["s3": "\(s3)"])
-            } else {
-                let store = try LocalBlobStore(root: config.effectiveBlobFolder)
-                let removed = store.removeAbandonedTemporaryFiles()
-                if removed > 0 { logger.info("removed blob files a stopped process left half-written", metadata: ["count": "\(removed)"]) }
-                blobStore = store
-            }
+            let (blobStore, s3Store) = try makeBlobStore(config: config, logger: logger)
             let services = await APIServices(
                 database: database, config: config, signingKeys: signingKeys, mailer: mailer,
                 masterKeys: masterKeys, blobStore: blobStore, staging: staging, logger: logger)

@@ -13,8 +13,6 @@ public struct APIServices: Sendable {
     public let administration: Administration
     public let authenticator: Authenticator
     public let health = HealthStatusBoard()
-    /// Keeps this replica's session cache in step with revocations made elsewhere.
-    public let listener: AuthEventListener
     /// The images domain and the sealed blobs under it.
     public let library: ImageLibrary
     public let vault: BlobVault
@@ -44,7 +42,6 @@ public struct APIServices: Sendable {
         self.accounts = Accounts(
             database: database, hasher: hasher, issuer: issuer, mailer: mailer, config: config,
             authenticator: authenticator, logger: logger)
-        self.listener = AuthEventListener(authenticator: authenticator, database: database, logger: logger)
         let dataKeys = DataKeys(database: database, master: masterKeys)
         self.administration = Administration(database: database, authenticator: authenticator, dataKeys: dataKeys, logger: logger)
         self.vault = BlobVault(store: blobStore, keys: dataKeys, staging: staging, database: database, logger: logger)
@@ -70,10 +67,16 @@ public struct APIServices: Sendable {
     /// job workers and housekeeping. (``hub`` is a service too: it goes after the server in a
     /// service group, so that it shuts down first and ends the watch streams the server waits for.)
     public func backgroundServices(database: Database) -> [any Service] {
-        let hub = self.hub, wake = self.wake
+        let hub = self.hub, wake = self.wake, authenticator = self.authenticator
+        // One listener for every channel: revocations keep this replica's session cache in step,
+        // job announcements wake the workers, image changes feed the watch streams.
         let notifications = NotificationListener(
             database: database,
-            handlers: [JobQueue.wakeChannel: { _ in wake.signal() }, ImageStages.channel: { hub.deliver($0) }],
+            handlers: [
+                Authenticator.channel: { authenticator.forgetLocally($0) },
+                JobQueue.wakeChannel: { _ in wake.signal() },
+                ImageStages.channel: { hub.deliver($0) },
+            ],
             logger: logger, onConnect: { wake.signal() })
         let workers = JobWorkers(
             queue: jobs,
@@ -82,7 +85,7 @@ public struct APIServices: Sendable {
                 PurgeJob(database: database, vault: vault, limits: config.imageLimits, logger: logger),
             ],
             count: config.workers, signal: wake, logger: logger)
-        return [listener, notifications, workers, Housekeeping(database: database, logger: logger)]
+        return [notifications, workers, Housekeeping(database: database, logger: logger)]
     }
 
     /// A server for these services on `host:port` (port 0 picks a free one).

@@ -105,15 +105,7 @@ private func withAPIServer(
     let masterKeys = try MasterKeys.load(pairs: config.masterKeys, file: config.effectiveMasterKeyFile).keys
     let staging = try StagingArea(parent: dataFolder.appendingPathComponent("tmp"), logger: logger)
     defer { staging.removeAll() }
-    let blobStore: any BlobStore
-    var s3Store: S3BlobStore?
-    if let s3 = config.s3 {
-        let store = S3BlobStore(configuration: s3, logger: logger)
-        s3Store = store
-        blobStore = store
-    } else {
-        blobStore = try LocalBlobStore(root: config.effectiveBlobFolder)
-    }
+    let (blobStore, s3Store) = try makeBlobStore(config: config, logger: logger)
     do {
         try await serve(
             databaseConfiguration: configuration, config: config, database: database, masterKeys: masterKeys, staging: staging,
