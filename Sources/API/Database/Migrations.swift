@@ -3,6 +3,7 @@ public enum Migrations {
     public static let all: [Migration] = [
         Migration(version: 1, name: "accounts", sql: accounts),
         Migration(version: 2, name: "images", sql: images),
+        Migration(version: 3, name: "analysis", sql: analysis),
     ]
 
     /// Users, sign-in sessions (refresh-token families), reset codes and rate-limit counters.
@@ -222,5 +223,75 @@ public enum Migrations {
             created_at timestamptz NOT NULL DEFAULT now()
         );
         CREATE INDEX activity_owner ON activity (owner_id, id DESC);
+        """
+
+    /// What the AI pipeline stores (DESIGN §4): place names, captions' models, embeddings with
+    /// their model, the full-text document, faces, perceptual hashes and duplicate sets.
+    static let analysis = """
+        -- Reverse-geocoded place ('' while unknown), written by the place step of the metadata stage.
+        ALTER TABLE images
+            ADD COLUMN place_city text NOT NULL DEFAULT '',
+            ADD COLUMN place_region text NOT NULL DEFAULT '',
+            ADD COLUMN place_country_code text NOT NULL DEFAULT '',
+            ADD COLUMN place_country text NOT NULL DEFAULT '',
+            ADD COLUMN caption_model text NOT NULL DEFAULT '',
+            -- 64-bit difference hash of the preview, for duplicates when no image embedding exists.
+            ADD COLUMN perceptual_hash bigint,
+            ADD COLUMN duplicate_set_id uuid,
+            -- Full-text document over caption, tags, description, place and file name.
+            ADD COLUMN search_document tsvector,
+            ADD COLUMN text_indexed_at timestamptz;
+        CREATE INDEX images_search_document ON images USING gin (search_document);
+        CREATE INDEX images_duplicate_set ON images (duplicate_set_id) WHERE duplicate_set_id IS NOT NULL;
+        CREATE INDEX images_owner_hash ON images (owner_id, perceptual_hash) WHERE perceptual_hash IS NOT NULL;
+
+        -- One vector per image and kind: 'image' (CLIP image embedding) and 'text' (sentence
+        -- embedding of the text document). The column has no fixed length so that any served
+        -- model fits; HNSW indexes are partial per (kind, dim) on a cast to that length
+        -- (VectorIndexes creates them when a new length first appears).
+        CREATE TABLE image_vectors (
+            image_id uuid NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+            owner_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            kind text NOT NULL CHECK (kind IN ('image', 'text')),
+            model text NOT NULL,
+            dim integer NOT NULL CHECK (dim > 0),
+            embedding vector NOT NULL,
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (image_id, kind)
+        );
+        CREATE INDEX image_vectors_owner ON image_vectors (owner_id, kind, model);
+
+        -- Faces found in an image, in pixels of the orientation-corrected original. person_id is
+        -- set by clustering (the people feature).
+        CREATE TABLE faces (
+            id uuid PRIMARY KEY,
+            image_id uuid NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+            owner_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            box_x integer NOT NULL,
+            box_y integer NOT NULL,
+            box_width integer NOT NULL,
+            box_height integer NOT NULL,
+            -- x, y pairs: left eye, right eye, nose tip, left and right mouth corner.
+            landmarks real[] NOT NULL,
+            detection_score real NOT NULL,
+            blur_variance real NOT NULL,
+            too_small boolean NOT NULL,
+            too_blurry boolean NOT NULL,
+            model text NOT NULL,
+            dim integer NOT NULL,
+            descriptor vector NOT NULL,
+            person_id uuid,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX faces_image ON faces (image_id);
+        CREATE INDEX faces_owner ON faces (owner_id, model);
+
+        -- The model last seen serving each task; when it changes, stored vectors are re-made.
+        CREATE TABLE served_models (
+            task text PRIMARY KEY,
+            model text NOT NULL,
+            dim integer NOT NULL,
+            seen_at timestamptz NOT NULL DEFAULT now()
+        );
         """
 }
