@@ -149,7 +149,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InferenceTests",
-            dependencies: ["Inference", "InferenceCore", "PhotoVaultProto"],
+            dependencies: ["Inference", "InferenceCore", "PhotoVaultProto", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

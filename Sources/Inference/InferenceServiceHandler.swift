@@ -190,26 +190,13 @@ public struct InferenceServiceHandler: Photovault_Inference_V1_InferenceService.
         }
     }
 
-    /// CLIP zero-shot: softmax over the labels of logit_scale × cosine, best first.
+    /// CLIP zero-shot tags against the request's labels, or the built-in vocabulary when it names none.
     private func tags(
         for vector: [Float], request: Photovault_Inference_V1_AnalyzeRequest, clip: ModelRegistry.ClipRuntime
     ) async throws -> [Photovault_Inference_V1_Tag] {
-        let labels: [String], labelVectors: [[Float]]
-        if request.candidateLabels.isEmpty {
-            (labels, labelVectors) = (clip.tagLabels, clip.tagVectors)
-        } else {
-            labels = request.candidateLabels
-            labelVectors = try await clip.texts.submit(labels.map(TagVocabulary.prompt), weight: labels.count)
-        }
-        let logits = labelVectors.map { label in clip.embedder.logitScale * zip(label, vector).map(*).reduce(0, +) }
-        let largest = logits.max() ?? 0
-        let exponentials = logits.map { Foundation.exp($0 - largest) }
-        let total = exponentials.reduce(0, +)
         let limit = request.maxTags == 0 ? 10 : Int(request.maxTags)
-        return zip(labels, exponentials).map { label, value in (label, value / total) }
-            .sorted { $0.1 > $1.1 }
-            .prefix(limit)
-            .map { label, score in .with { $0.label = label; $0.score = score } }
+        return try await clip.tagger.tags(for: vector, candidateLabels: request.candidateLabels, limit: limit)
+            .map { tag in .with { $0.label = tag.label; $0.score = tag.score } }
     }
 
     private func face(from found: DetectedFace, model: String) -> Photovault_Inference_V1_Face {

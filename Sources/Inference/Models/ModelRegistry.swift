@@ -22,7 +22,7 @@ public final class ModelRegistry: Sendable {
 
     /// The sentence-embedding model and its batcher, when loaded.
     public let text: (embedder: TextEmbedder, batcher: DynamicBatcher<[String], [[Float]]>)?
-    /// CLIP with a batcher for images and one for texts, and the built-in tag labels embedded once.
+    /// CLIP with a batcher for images and one for texts, and its zero-shot tagger.
     public let clip: ClipRuntime?
     /// BLIP and its batcher (one image at a time: beam search is per image).
     public let caption: (captioner: Captioner, batcher: DynamicBatcher<CaptionRequest, String>)?
@@ -47,8 +47,8 @@ public final class ModelRegistry: Sendable {
         public let embedder: ClipEmbedder
         public let images: DynamicBatcher<DecodedImage, [Float]>
         public let texts: DynamicBatcher<[String], [[Float]]>
-        public let tagLabels: [String]
-        public let tagVectors: [[Float]]
+        /// Embeds its vocabulary through `texts` on the first TAGS request, not here.
+        public let tagger: ZeroShotTagger
     }
 
     /// Loads what `config` points at, logging one line per model.
@@ -123,9 +123,10 @@ public final class ModelRegistry: Sendable {
                 let texts = DynamicBatcher<[String], [[Float]]>(name: "clip-texts", settings: config.textBatch) { requests in
                     Self.embedBatch(requests, maxBatch: config.textBatch.maxBatch) { texts throws(CoreError) in try embedder.embed(texts: texts) }
                 }
-                let labels = TagVocabulary.labels
-                let vectors = try embedder.embed(texts: labels.map(TagVocabulary.prompt))
-                clip = ClipRuntime(embedder: embedder, images: images, texts: texts, tagLabels: labels, tagVectors: vectors)
+                let tagger = ZeroShotTagger(logitScale: embedder.logitScale, chunkSize: config.textBatch.maxBatch) { prompts in
+                    try await texts.submit(prompts, weight: prompts.count)
+                }
+                clip = ClipRuntime(embedder: embedder, images: images, texts: texts, tagger: tagger)
                 clipEntry.loaded = true
                 clipEntry.device = embedder.device
                 clipEntry.dtype = embedder.dtype
