@@ -409,6 +409,92 @@ done:
     return code;
 }
 
+/* ---------------------------------------------------------------- perceptual hash */
+
+int cvips_difference_hash(const cvips_reader *reader, const char *expected_loaders, int64_t max_pixels,
+                          uint64_t *hash, char *error, size_t error_capacity) {
+    *hash = 0;
+    if (error != NULL && error_capacity > 0) {
+        error[0] = '\0';
+    }
+    cvips_header header;
+    int code = cvips_probe(reader, expected_loaders, max_pixels, 0, &header, error, error_capacity);
+    if (code != CVIPS_OK) {
+        return code;
+    }
+    stream s = { *reader, 0, 0 };
+    VipsSource *source = source_new(&s);
+    if (source == NULL) {
+        take_vips_error(error, error_capacity, "could not create a libvips source");
+        return CVIPS_E_FAILED;
+    }
+    VipsImage *image = NULL;
+    VipsImage *next = NULL;
+    void *pixels = NULL;
+    size_t length = 0;
+    /* 9 x 8 grey pixels, upright, aspect ratio ignored: each bit says whether a pixel is darker
+     * than its right-hand neighbour (the "dHash" of Krawetz), which survives re-encoding and resizing. */
+    if (vips_thumbnail_source(source, &image, 9, "height", 8, "size", VIPS_SIZE_FORCE, NULL) != 0) {
+        code = failure_code(&s, CVIPS_E_UNDECODABLE);
+        take_vips_error(error, error_capacity, "the image could not be resized");
+        goto done;
+    }
+    if (vips_image_hasalpha(image)) {
+        int status = vips_flatten(image, &next, NULL);
+        if (advance(&image, next, status) != 0) {
+            code = failure_code(&s, CVIPS_E_FAILED);
+            take_vips_error(error, error_capacity, "flattening the alpha channel failed");
+            goto done;
+        }
+    }
+    {
+        int status = vips_colourspace(image, &next, VIPS_INTERPRETATION_B_W, NULL);
+        if (advance(&image, next, status) != 0) {
+            code = failure_code(&s, CVIPS_E_FAILED);
+            take_vips_error(error, error_capacity, "conversion to grey failed");
+            goto done;
+        }
+    }
+    if (vips_image_get_format(image) != VIPS_FORMAT_UCHAR) {
+        int status = vips_cast_uchar(image, &next, NULL);
+        if (advance(&image, next, status) != 0) {
+            code = failure_code(&s, CVIPS_E_FAILED);
+            take_vips_error(error, error_capacity, "conversion to 8 bits failed");
+            goto done;
+        }
+    }
+    pixels = vips_image_write_to_memory(image, &length);
+    int width = vips_image_get_width(image), height = vips_image_get_height(image);
+    int bands = vips_image_get_bands(image);
+    if (pixels == NULL || width != 9 || height != 8 || bands < 1 || length < (size_t)(9 * 8 * bands)) {
+        code = failure_code(&s, CVIPS_E_FAILED);
+        take_vips_error(error, error_capacity, "the hash image has an unexpected shape");
+        goto done;
+    }
+    {
+        const uint8_t *p = pixels;
+        uint64_t bits = 0;
+        for (int y = 0; y < 8; y++) {
+            for (int x = 0; x < 8; x++) {
+                uint8_t left = p[(y * 9 + x) * bands], right = p[(y * 9 + x + 1) * bands];
+                bits = (bits << 1) | (left < right ? 1u : 0u);
+            }
+        }
+        *hash = bits;
+    }
+    code = s.failed ? CVIPS_E_READ : CVIPS_OK;
+done:
+    g_free(pixels);
+    if (image != NULL) {
+        g_object_unref(image);
+    }
+    source_free(source, &s);
+    if (code == CVIPS_OK) {
+        vips_error_clear();
+    }
+    return code;
+}
+
 /* ---------------------------------------------------------------- EXIF */
 
 static const uint8_t exif_header[6] = { 'E', 'x', 'i', 'f', 0, 0 };

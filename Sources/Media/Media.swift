@@ -104,6 +104,16 @@ public enum Media {
             width: Int(rendition.width), height: Int(rendition.height), contentType: contentType)
     }
 
+    /// A 64-bit difference hash of the upright image: equal for the same picture re-encoded or
+    /// resized, so it finds duplicates where no image embedding exists.
+    public static func differenceHash(_ source: some RandomAccessSource, maxPixels: Int? = nil) throws -> UInt64 {
+        var hash: UInt64 = 0
+        _ = try run(source, maxPixels: maxPixels) { reader, loaders, limit, _, error in
+            cvips_difference_hash(reader, loaders, limit, &hash, error, Int(CVIPS_ERROR_CAPACITY))
+        }
+        return hash
+    }
+
     // MARK: - Plumbing
 
     private typealias Call = (

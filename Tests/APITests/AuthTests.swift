@@ -272,11 +272,11 @@ struct AuthTests {
         try await withTestAPI { api in
             let signIn = try await api.register("later@example.com")
             let error = await rpcError {
-                try await Photovault_V1_SearchService.Client(wrapping: api.client).search(
-                    .with { $0.query = "beach" }, metadata: TestAPI.bearer(signIn.accessToken))
+                try await Photovault_V1_PeopleService.Client(wrapping: api.client).listPeople(
+                    .init(), metadata: TestAPI.bearer(signIn.accessToken))
             }
             #expect(error?.code == .unimplemented)
-            #expect(error?.message == "SearchService.Search is not implemented yet in this PhotoVault version.")
+            #expect(error?.message == "PeopleService.ListPeople is not implemented yet in this PhotoVault version.")
         }
     }
 }

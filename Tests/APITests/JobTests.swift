@@ -18,9 +18,10 @@ private final class ScriptedHandler: JobHandler {
         self.outcome = outcome
     }
 
-    func run(_ job: Job) async throws {
+    func run(_ job: Job) async throws -> JobOutcome {
         runs.withLock { $0.append((job.id, job.attempt)) }
         try outcome(job)
+        return .done
     }
 }
 

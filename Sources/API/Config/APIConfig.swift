@@ -46,6 +46,14 @@ public struct APIConfig: Sendable {
     public var imageLimits = ImageLimits()
     /// Background job workers in this process (default 2; 0 runs none).
     public var workers = 2
+    /// The inference servers and how they are called; no addresses turns AI analysis off.
+    public var inference = InferenceSettings()
+    /// Which zero-shot labels become AI tags.
+    public var tagPolicy = TagPolicy()
+    /// Ranking thresholds and the vector-index strategy of search.
+    public var search = SearchSettings()
+    /// An OpenAI-compatible vision endpoint for AnalyzeImage captions; nil when not configured.
+    public var visionChat: VisionChatCaptioner.Settings?
 
     public init() {}
 
@@ -163,6 +171,42 @@ public struct APIConfig: Sendable {
             ?? config.imageLimits.sessionLifetime
         config.imageLimits.trashRetention = reader.duration("PHOTOVAULT_TRASH_RETENTION", atLeast: .zero) ?? config.imageLimits.trashRetention
         config.workers = reader.integer("PHOTOVAULT_WORKERS", in: 0...64) ?? config.workers
+        if let urls = reader.string("PHOTOVAULT_INFERENCE_URLS") {
+            if ["none", "off"].contains(urls.lowercased()) {
+                config.inference.addresses = []
+            } else {
+                var addresses: [InferenceAddress] = []
+                for part in urls.split(separator: ",") {
+                    if let address = InferenceAddress.parse(String(part)) { addresses.append(address) } else {
+                        reader.fail("PHOTOVAULT_INFERENCE_URLS must list host:port addresses separated by commas (or none), but '\(part)' is not one.")
+                    }
+                }
+                config.inference.addresses = addresses
+            }
+        }
+        config.inference.analyzeTimeout = reader.duration("PHOTOVAULT_INFERENCE_TIMEOUT", atLeast: .seconds(1)) ?? config.inference.analyzeTimeout
+        config.tagPolicy.minimumScore = Float(reader.number("PHOTOVAULT_TAG_MIN_SCORE", in: 0...1) ?? Double(config.tagPolicy.minimumScore))
+        config.search.efSearch = reader.integer("PHOTOVAULT_HNSW_EF_SEARCH", in: 10...1000) ?? config.search.efSearch
+        config.search.exactLimit = reader.integer("PHOTOVAULT_SEARCH_EXACT_LIMIT", in: 0...10_000_000) ?? config.search.exactLimit
+        config.search.minimumTextSimilarity = Float(
+            reader.number("PHOTOVAULT_SEARCH_MIN_TEXT_SIMILARITY", in: -1...1) ?? Double(config.search.minimumTextSimilarity))
+        config.search.minimumClipSimilarity = Float(
+            reader.number("PHOTOVAULT_SEARCH_MIN_CLIP_SIMILARITY", in: -1...1) ?? Double(config.search.minimumClipSimilarity))
+        config.search.faceMatchDistance = Float(
+            reader.number("PHOTOVAULT_FACE_MATCH_DISTANCE", in: 0...4) ?? Double(config.search.faceMatchDistance))
+        if let url = reader.string("PHOTOVAULT_VISION_URL") {
+            if let model = reader.string("PHOTOVAULT_VISION_MODEL") {
+                if url.hasPrefix("http://") || url.hasPrefix("https://") {
+                    var settings = VisionChatCaptioner.Settings(baseURL: url, model: model, apiKey: reader.string("PHOTOVAULT_VISION_API_KEY"))
+                    settings.timeout = reader.duration("PHOTOVAULT_VISION_TIMEOUT", atLeast: .seconds(1)) ?? settings.timeout
+                    config.visionChat = settings
+                } else {
+                    reader.fail("PHOTOVAULT_VISION_URL must be an http:// or https:// URL such as https://api.openai.com/v1, not '\(url)'.")
+                }
+            } else {
+                reader.fail("PHOTOVAULT_VISION_URL needs PHOTOVAULT_VISION_MODEL too (e.g. gpt-4o-mini).")
+            }
+        }
         if let level = reader.string("PHOTOVAULT_LOG_LEVEL") {
             if let parsed = Logger.Level(rawValue: level.lowercased()) { config.logLevel = parsed } else {
                 reader.fail("PHOTOVAULT_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; not '\(level)'.")
@@ -261,6 +305,15 @@ private struct Reader {
         guard let text = string(name) else { return nil }
         guard let value = Self.parseDuration(text), value >= minimum else {
             fail("\(name) must be a duration such as 900s, 15m, 12h or 30d (at least \(minimum)), not '\(text)'.")
+            return nil
+        }
+        return value
+    }
+
+    mutating func number(_ name: String, in range: ClosedRange<Double>) -> Double? {
+        guard let text = string(name) else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            fail("\(name) must be a number from \(range.lowerBound) to \(range.upperBound), not '\(text)'.")
             return nil
         }
         return value

@@ -286,6 +286,10 @@ public enum Migrations {
         CREATE INDEX faces_image ON faces (image_id);
         CREATE INDEX faces_owner ON faces (owner_id, model);
 
+        -- Set when a job is asked for again while it runs (an edit during text indexing, say):
+        -- instead of finishing, it goes back to the queue, so the newest data is always indexed.
+        ALTER TABLE jobs ADD COLUMN run_again boolean NOT NULL DEFAULT false;
+
         -- The model last seen serving each task; when it changes, stored vectors are re-made.
         CREATE TABLE served_models (
             task text PRIMARY KEY,

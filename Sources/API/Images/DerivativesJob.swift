@@ -20,19 +20,22 @@ public struct DerivativesJob: JobHandler {
         self.logger = logger
     }
 
-    public func run(_ job: Job) async throws {
+    public func run(_ job: Job) async throws -> JobOutcome {
         guard let imageID = job.imageID, let owner = job.ownerID else { throw JobFailure.permanent("The job names no image.") }
         guard
             let originalKey = try await database.row(
                 "SELECT original_key FROM images WHERE id = \(imageID) AND owner_id = \(owner)", { try $0.decode(String.self) })
-        else { return }  // Deleted meanwhile: nothing to make.
+        else { return .done }  // Deleted meanwhile: nothing to make.
         let (source, file) = try await vault.openLocally(originalKey, owner: owner)
         defer { vault.staging.remove(file) }
-        let renditions: (Media.Rendition, Media.Rendition)
+        let renditions: (Media.Rendition, Media.Rendition, UInt64)
         do {
             renditions = try await BlockingWork.run {
-                (try Media.render(source, longestSide: Self.preview.longestSide, as: Self.preview.encoding),
-                 try Media.render(source, longestSide: Self.thumbnail.longestSide, as: Self.thumbnail.encoding))
+                let preview = try Media.render(source, longestSide: Self.preview.longestSide, as: Self.preview.encoding)
+                let thumbnail = try Media.render(source, longestSide: Self.thumbnail.longestSide, as: Self.thumbnail.encoding)
+                // Hashed from the upright thumbnail: the duplicates job compares these where no
+                // image embedding exists.
+                return (preview, thumbnail, try Media.differenceHash(MemorySource(thumbnail.bytes)))
             }
         } catch let error as MediaError {
             // The original passed a full decode at upload; if it fails now, retrying will not help.
@@ -40,7 +43,7 @@ public struct DerivativesJob: JobHandler {
         } catch let error as BlobCipherError {
             throw JobFailure.permanent(error.description)
         }
-        let (preview, thumbnail) = renditions
+        let (preview, thumbnail, hash) = renditions
         let rendering = UUID()
         let previewKey = BlobVault.Key.preview(owner: owner, image: imageID, rendering: rendering)
         let thumbnailKey = BlobVault.Key.thumbnail(owner: owner, image: imageID, rendering: rendering)
@@ -55,7 +58,8 @@ public struct DerivativesJob: JobHandler {
                 UPDATE images SET preview_key = \(previewKey), preview_size = \(Int64(preview.bytes.count)),
                     preview_width = \(Int32(preview.width)), preview_height = \(Int32(preview.height)),
                     thumbnail_key = \(thumbnailKey), thumbnail_size = \(Int64(thumbnail.bytes.count)),
-                    thumbnail_width = \(Int32(thumbnail.width)), thumbnail_height = \(Int32(thumbnail.height)), updated_at = now()
+                    thumbnail_width = \(Int32(thumbnail.width)), thumbnail_height = \(Int32(thumbnail.height)),
+                    perceptual_hash = \(Int64(bitPattern: hash)), updated_at = now()
                 WHERE id = \(imageID) AND owner_id = \(owner)
                 RETURNING id
                 """) { _ in true } ?? false
@@ -65,6 +69,7 @@ public struct DerivativesJob: JobHandler {
                 try await BlobVault.discard([earlier?.0, earlier?.1].compactMap { $0 }, in: transaction)
             }
         }
+        return .done
     }
 }
 
@@ -85,7 +90,7 @@ public struct PurgeJob: JobHandler {
         self.logger = logger
     }
 
-    public func run(_ job: Job) async throws {
+    public func run(_ job: Job) async throws -> JobOutcome {
         let retention = Double(limits.trashRetention.components.seconds)
         var purged = 0
         while true {
@@ -122,6 +127,7 @@ public struct PurgeJob: JobHandler {
         if purged + sessions + collected > 0 {
             logger.info("purged", metadata: ["images": "\(purged)", "sessions": "\(sessions)", "blobs": "\(collected)"])
         }
+        return .done
     }
 
     /// Queues a purge unless one is waiting already.

@@ -86,6 +86,12 @@ extension ImageLibrary {
             if edit.description != nil { changed.append("description") }
             if !adding.isEmpty || !removing.isEmpty { changed.append("tags") }
             if edit.takenAt != nil || edit.clearTakenAt { changed.append("taken_at") }
+            // Words changed (or the date, which gives the year, month and season tags): index again.
+            if !changed.isEmpty {
+                for kind in Pipeline.afterEdit {
+                    try await JobQueue.enqueue(kind, imageID: id, ownerID: owner, in: transaction)
+                }
+            }
             try await Self.recordActivity(
                 "update_metadata", owner: owner, image: id, detail: ["fields": changed.joined(separator: ",")], in: transaction)
         }

@@ -13,11 +13,13 @@ public struct ImageServiceHandler: Photovault_V1_ImageService.ServiceProtocol {
     let library: ImageLibrary
     let authenticator: Authenticator
     let hub: ImageWatchHub
+    let captioning: Captioning
 
-    public init(library: ImageLibrary, authenticator: Authenticator, hub: ImageWatchHub) {
+    public init(library: ImageLibrary, authenticator: Authenticator, hub: ImageWatchHub, captioning: Captioning) {
         self.library = library
         self.authenticator = authenticator
         self.hub = hub
+        self.captioning = captioning
     }
 
     private func owner() async throws -> UUID {
@@ -197,8 +199,21 @@ public struct ImageServiceHandler: Photovault_V1_ImageService.ServiceProtocol {
     public func analyzeImage(
         request: ServerRequest<Photovault_V1_AnalyzeImageRequest>, context: ServerContext
     ) async throws -> ServerResponse<Photovault_V1_AnalyzeImageResponse> {
-        _ = try await owner()
-        throw APIError.unimplemented("ImageService.AnalyzeImage")
+        let owner = try await owner()
+        let message = request.message
+        let provider: Captioning.Provider = switch message.provider {
+        case .blip: .blip
+        case .openaiCompatible: .visionChat
+        default: .automatic
+        }
+        let result = try await captioning.caption(
+            owner: owner, image: try parseID(message.imageID, field: "image_id"), prompt: message.prompt, provider: provider,
+            save: message.save)
+        return ServerResponse(message: .with {
+            $0.caption = result.text
+            $0.model = result.model
+            $0.provider = result.provider == .visionChat ? .openaiCompatible : .blip
+        })
     }
 
     public func deleteImage(

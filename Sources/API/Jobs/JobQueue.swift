@@ -26,7 +26,8 @@ public struct JobQueue: Sendable {
         try await transaction.execute("""
             INSERT INTO jobs (kind, image_id, owner_id, max_attempts)
             VALUES (\(kind), \(imageID), \(ownerID), \(Int32(maxAttempts)))
-            ON CONFLICT (image_id, kind) WHERE state IN ('queued', 'running', 'failed') DO NOTHING
+            ON CONFLICT (image_id, kind) WHERE state IN ('queued', 'running', 'failed')
+            DO UPDATE SET run_again = true WHERE jobs.state = 'running'
             """)
         try await transaction.execute("SELECT pg_notify(\(wakeChannel), \(kind))")
         if let imageID, let stage = Pipeline.stage(of: kind) {
@@ -74,21 +75,36 @@ public struct JobQueue: Sendable {
             """) { _ in true } ?? false
     }
 
-    /// Marks the job done, its stage done, and queues what follows, all at once.
-    public func succeed(_ job: Job, worker: String) async throws {
+    /// Marks the job done, its stage done (or skipped), and queues what follows, all at once.
+    /// A job asked for again while it ran goes back to the queue instead, with fresh attempts.
+    public func succeed(_ job: Job, worker: String, outcome: JobOutcome = .done) async throws {
         try await database.transaction { transaction in
-            let updated = try await transaction.row("""
-                UPDATE jobs SET state = 'succeeded', leased_until = NULL, last_error = '', updated_at = now()
-                WHERE id = \(job.id) AND state = 'running' AND leased_by = \(worker)
-                RETURNING id
-                """) { _ in true } ?? false
+            guard
+                let again = try await transaction.row("""
+                    UPDATE jobs SET state = CASE WHEN run_again THEN 'queued' ELSE 'succeeded' END,
+                        attempts = CASE WHEN run_again THEN 0 ELSE attempts END, run_again = false,
+                        run_after = now(), leased_until = NULL, last_error = '', updated_at = now()
+                    WHERE id = \(job.id) AND state = 'running' AND leased_by = \(worker)
+                    RETURNING state = 'queued'
+                    """, { try $0.decode(Bool.self) })
             // Lost the lease meanwhile (a long pause): whoever holds it now finishes the job.
-            guard updated else { return }
-            if let image = job.imageID, let stage = Pipeline.stage(of: job.kind) {
-                try await ImageStages.set(image, stage: stage, state: "done", error: "", in: transaction)
+            else { return }
+            if again {
+                try await transaction.execute("SELECT pg_notify(\(Self.wakeChannel), \(job.kind))")
+                if let image = job.imageID, let stage = Pipeline.stage(of: job.kind) {
+                    try await ImageStages.set(image, stage: stage, state: "pending", error: "", in: transaction)
+                }
+                return
             }
+            // What follows is queued first, so that no announcement in between calls the image ready.
             for next in Pipeline.next(after: job.kind) {
                 try await Self.enqueue(next, imageID: job.imageID, ownerID: job.ownerID, in: transaction)
+            }
+            if let image = job.imageID, let stage = Pipeline.stage(of: job.kind) {
+                switch outcome {
+                case .done: try await ImageStages.set(image, stage: stage, state: "done", error: "", in: transaction)
+                case .skipped(let why): try await ImageStages.set(image, stage: stage, state: "skipped", error: why, in: transaction)
+                }
             }
         }
     }
@@ -110,6 +126,36 @@ public struct JobQueue: Sendable {
             if let image = job.imageID, let stage = Pipeline.stage(of: job.kind) {
                 try await ImageStages.set(image, stage: stage, state: dead ? "failed" : "pending", error: message, in: transaction)
             }
+        }
+    }
+
+    /// Puts a job that cannot run yet (a dependency is down) back in the queue without spending
+    /// the attempt; it runs again after `delay`, or sooner when ``resumeWaiting(kinds:)`` is called.
+    public func postpone(_ job: Job, worker: String, reason: String, delay: Duration) async throws {
+        let message = String(reason.prefix(1000))
+        try await database.transaction { transaction in
+            let updated = try await transaction.row("""
+                UPDATE jobs SET state = 'queued', attempts = greatest(attempts - 1, 0), last_error = \(message),
+                    leased_until = NULL, run_after = now() + make_interval(secs => \(Double(delay.components.seconds))),
+                    updated_at = now()
+                WHERE id = \(job.id) AND state = 'running' AND leased_by = \(worker)
+                RETURNING id
+                """) { _ in true } ?? false
+            guard updated else { return }
+            if let image = job.imageID, let stage = Pipeline.stage(of: job.kind) {
+                try await ImageStages.set(image, stage: stage, state: "pending", error: "Waiting: \(message)", in: transaction)
+            }
+        }
+    }
+
+    /// Makes postponed jobs of these kinds due now and wakes the workers of every replica; called
+    /// when what they waited for is back.
+    public func resumeWaiting(kinds: [String]) async throws {
+        try await database.transaction { transaction in
+            try await transaction.execute("""
+                UPDATE jobs SET run_after = now() WHERE state = 'queued' AND kind = ANY(\(kinds)) AND run_after > now()
+                """)
+            try await transaction.execute("SELECT pg_notify(\(Self.wakeChannel), 'resume')")
         }
     }
 

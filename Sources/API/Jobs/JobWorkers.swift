@@ -17,6 +17,8 @@ public struct JobWorkers: Service {
     var lease: Duration = .seconds(60)
     /// How often an idle worker looks anyway (due retries, expired leases, lost NOTIFYs).
     var pollInterval: Duration = .seconds(2)
+    /// When a job waiting for a dependency looks again, unless the dependency's return wakes it sooner.
+    var waitingDelay: Duration = .seconds(30)
 
     public init(queue: JobQueue, handlers: [any JobHandler], count: Int, signal: WakeSignal, logger: Logger) {
         self.queue = queue
@@ -78,11 +80,10 @@ public struct JobWorkers: Service {
             return
         }
         let started = ContinuousClock.now
-        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+        let outcome: Result<JobOutcome, any Error> = await withTaskGroup(of: Result<JobOutcome, any Error>?.self) { group in
             group.addTask {
                 do {
-                    try await handler.run(job)
-                    return .success(())
+                    return .success(try await handler.run(job))
                 } catch {
                     return .failure(error)
                 }
@@ -95,17 +96,20 @@ public struct JobWorkers: Service {
                 }
                 return nil
             }
-            var result: Result<Void, any Error> = .success(())
+            var result: Result<JobOutcome, any Error> = .success(.done)
             if let first = await group.next(), let first { result = first }
             group.cancelAll()
             return result
         }
         do {
             switch outcome {
-            case .success:
-                try await queue.succeed(job, worker: worker)
+            case .success(let result):
+                try await queue.succeed(job, worker: worker, outcome: result)
                 let elapsed = ContinuousClock.now - started
                 logger.info("job done", metadata: ["ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
+            case .failure(JobFailure.waiting(let reason)):
+                try await queue.postpone(job, worker: worker, reason: reason, delay: waitingDelay)
+                logger.info("job waits", metadata: ["reason": "\(reason)"])
             case .failure(let error):
                 let permanent: Bool
                 if case JobFailure.permanent = error { permanent = true } else { permanent = false }

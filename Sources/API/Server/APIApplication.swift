@@ -26,7 +26,7 @@ public enum APIApplication {
             let staging = try StagingArea(parent: config.dataFolder.appendingPathComponent("tmp"), logger: logger)
             defer { staging.removeAll() }
             let (blobStore, s3Store) = try makeBlobStore(config: config, logger: logger)
-            let services = await APIServices(
+            let services = try await APIServices(
                 database: database, config: config, signingKeys: signingKeys, mailer: mailer,
                 masterKeys: masterKeys, blobStore: blobStore, staging: staging, logger: logger)
             let server = GRPCServerService(

@@ -21,6 +21,12 @@ public struct APIServices: Sendable {
     /// Wakes this replica's job workers.
     public let wake = WakeSignal()
     public let jobs: JobQueue
+    /// The inference servers, health-checked; shared by analysis jobs, search and captioning.
+    public let inference: InferenceClient
+    public let search: ImageSearch
+    public let captioning: Captioning
+    let indexes: VectorIndexes
+    let analysis: AnalysisRepository
     let config: APIConfig
     let logger: Logger
 
@@ -34,7 +40,7 @@ public struct APIServices: Sendable {
     public init(
         database: Database, config: APIConfig, signingKeys: SigningKeys, mailer: any Mailer,
         masterKeys: MasterKeys, blobStore: any BlobStore, staging: StagingArea, logger: Logger
-    ) async {
+    ) async throws {
         let issuer = await TokenIssuer(keys: signingKeys, lifetime: config.accessTokenLifetime)
         let authenticator = Authenticator(issuer: issuer, database: database, cacheLifetime: config.authCacheLifetime)
         let hasher = PasswordHasher(parameters: config.argon2)
@@ -48,6 +54,17 @@ public struct APIServices: Sendable {
         self.library = ImageLibrary(database: database, vault: vault, limits: config.imageLimits, logger: logger)
         self.hub = ImageWatchHub()
         self.jobs = JobQueue(database: database)
+        let inference = try InferenceClient(settings: config.inference, logger: logger)
+        self.inference = inference
+        self.indexes = VectorIndexes(database: database)
+        self.analysis = AnalysisRepository(database: database, indexes: indexes)
+        self.search = ImageSearch(
+            database: database, images: ImageRepository(database: database),
+            vectors: VectorSearch(database: database, settings: config.search), inference: inference, settings: config.search,
+            logger: logger)
+        self.captioning = Captioning(
+            database: database, repository: analysis, vault: vault, inference: inference,
+            visionChat: config.visionChat.map { VisionChatCaptioner(settings: $0, httpClient: VisionChatCaptioner.processClient) }, logger: logger)
         self.config = config
         self.logger = logger
     }
@@ -57,8 +74,8 @@ public struct APIServices: Sendable {
         [
             AuthServiceHandler(accounts: accounts, authenticator: authenticator),
             AdminServiceHandler(administration: administration, authenticator: authenticator),
-            ImageServiceHandler(library: library, authenticator: authenticator, hub: hub),
-            SearchServiceHandler(), AlbumServiceHandler(),
+            ImageServiceHandler(library: library, authenticator: authenticator, hub: hub, captioning: captioning),
+            SearchServiceHandler(search: search, authenticator: authenticator), AlbumServiceHandler(),
             PeopleServiceHandler(), EventServiceHandler(), DashboardServiceHandler(),
         ]
     }
@@ -82,10 +99,28 @@ public struct APIServices: Sendable {
             queue: jobs,
             handlers: [
                 DerivativesJob(database: database, vault: vault, logger: logger),
+                AnalyzeJob(repository: analysis, vault: vault, inference: inference, tagPolicy: config.tagPolicy, logger: logger),
+                TextIndexJob(database: database, indexes: indexes, inference: inference, logger: logger),
+                DuplicatesJob(database: database, logger: logger),
+                ReindexJob(database: database, logger: logger),
                 PurgeJob(database: database, vault: vault, limits: config.imageLimits, logger: logger),
             ],
             count: config.workers, signal: wake, logger: logger)
-        return [notifications, workers, Housekeeping(database: database, logger: logger)]
+        // Analysis that waited for the inference service resumes as soon as a server is back, and
+        // vectors of a model no longer served are re-made.
+        let jobs = self.jobs, logger = self.logger
+        let reindexing = Reindexing(database: database, logger: logger)
+        inference.onAvailable {
+            do { try await jobs.resumeWaiting(kinds: Pipeline.needsInference) } catch {
+                logger.warning("could not resume waiting analysis jobs", metadata: ["error": "\(error)"])
+            }
+        }
+        inference.onModelsChanged { models in
+            do { try await reindexing.modelsSeen(models) } catch {
+                logger.warning("could not record the served models", metadata: ["error": "\(error)"])
+            }
+        }
+        return [notifications, inference, workers, Housekeeping(database: database, logger: logger)]
     }
 
     /// A server for these services on `host:port` (port 0 picks a free one).

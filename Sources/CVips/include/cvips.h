@@ -129,6 +129,11 @@ int cvips_render(const cvips_reader *reader, const char *expected_loaders, int64
                  int longest_side, int encoding, int quality, cvips_header *header,
                  cvips_rendition *rendition, char *error, size_t error_capacity);
 
+/* A 64-bit difference hash ("dHash") of the image, upright by EXIF orientation: near-identical
+ * pictures (re-encoded, resized) have equal or close hashes. */
+int cvips_difference_hash(const cvips_reader *reader, const char *expected_loaders, int64_t max_pixels,
+                          uint64_t *hash, char *error, size_t error_capacity);
+
 /* Parses an EXIF blob (as libvips' "exif-data": optional "Exif\0\0", a TIFF header, or HEIF's
  * 4-byte offset prefix) into `exif`. Malformed fields are skipped. Returns 1 when any IFD entry
  * was read, 0 otherwise (`exif` is then all absent). */

@@ -22,10 +22,6 @@ import Musl
 actor MotoServer {
     static let shared = MotoServer()
 
-    /// The repository root, found from this file's path (Tests/APITests/Support/MotoServer.swift).
-    static let projectRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// The running server: its base URL and the credentials it accepts.
     struct Endpoint: Sendable {
         let url: URL
@@ -72,7 +68,7 @@ actor MotoServer {
         if let explicit = ProcessInfo.processInfo.environment["PHOTOVAULT_MOTO_SERVER"], !explicit.isEmpty {
             return URL(fileURLWithPath: explicit)
         }
-        return projectRoot.appendingPathComponent(".venv/bin/moto_server")
+        return TestPostgres.projectRoot.appendingPathComponent(".venv/bin/moto_server")
     }
 
     private static func start() async throws -> Endpoint {

@@ -40,6 +40,8 @@ struct TestAPI: Sendable {
         config.limits.registerPerAccount = RateLimit(1000, per: .seconds(900))
         config.limits.resetPerAccount = RateLimit(1000, per: .seconds(900))
         config.limits.resetPerPeer = RateLimit(1000, per: .seconds(900))
+        // Analysis is off unless a test serves inference itself (see InferenceFixture).
+        config.inference.addresses = []
         return config
     }
 
@@ -128,7 +130,7 @@ private func serve(
     try await withThrowingTaskGroup(of: Void.self) { outer in
         await database.client.start(in: &outer)
         defer { outer.cancelAll() }
-        let services = await APIServices(
+        let services = try await APIServices(
             database: database, config: config, signingKeys: TestAPI.signingKeys,
             mailer: mailer ?? UnconfiguredMailer(logger: logger), masterKeys: masterKeys, blobStore: blobStore,
             staging: staging, logger: logger)
