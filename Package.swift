@@ -186,6 +186,9 @@ let package = Package(
             name: "APITests",
             dependencies: [
                 "API", "PhotoVaultProto", "GRPCServices", "Media", "TestImages",
+                // A real inference server runs inside the analysis tests.
+                "Inference",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -68,7 +68,7 @@ public struct ImageSearch: Sendable {
             throw APIError.invalid("query", "is empty; give words to search for or at least one filter")
         }
         let size = try PageToken.pageSize(pageSize)
-        let scope = Self.scope(owner: owner, parts: ["search", query, String(decoding: try JSONEncoder().encode(filters), as: UTF8.self)])
+        let scope = Self.scope(owner: owner, parts: ["search", query, Self.canonicalJSON(filters)])
         let offset = try Self.offset(pageToken, scope: scope)
         try await filters.checkOwnership(owner: owner, database: database)
 
@@ -248,7 +248,13 @@ public struct ImageSearch: Sendable {
                 throw APIError.unavailable(error.description)
             }
         }
-        guard let face = response.faces.first else {
+        // The largest face, among those detected about as confidently as the best one: a large,
+        // weak detection (a pattern on a shirt) should not win over a clear face.
+        let best = response.faces.map(\.detectionScore).max() ?? 0
+        let face = response.faces
+            .filter { $0.detectionScore >= best * 0.7 }
+            .max { $0.box.width * $0.box.height < $1.box.width * $1.box.height }
+        guard let face else {
             throw APIError.invalid("image", "shows no face that could be found; send a photo where a face is clearly visible")
         }
         guard face.descriptor.count == faceModel.dim || faceModel.dim == 0, face.descriptor.allSatisfy(\.isFinite) else {
@@ -274,6 +280,13 @@ public struct ImageSearch: Sendable {
     static func scope(owner: UUID, parts: [String]) -> String {
         let digest = SHA256.hash(data: Data(([owner.lowercased] + parts).joined(separator: "\u{1F}").utf8))
         return "s:" + Data(digest).prefix(12).base64EncodedString()
+    }
+
+    /// The filters as JSON with sorted keys, so equal filters always give the same scope.
+    static func canonicalJSON(_ filters: SearchFilters) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(filters)) ?? Data(), as: UTF8.self)
     }
 
     static func offset(_ token: String, scope: String) throws -> Int {
