@@ -62,6 +62,9 @@ class Server:
             "PHOTOVAULT_PORT": str(self.port),
             "PHOTOVAULT_INFERENCE_PORT": str(self.port),
         })
+        if program == "photovault-api":
+            # AI analysis off unless a test starts an inference server and points the API at it.
+            self.env["PHOTOVAULT_INFERENCE_URLS"] = "none"
         self.env.update(extra_env or {})
         self.process = None
 

@@ -5,6 +5,7 @@ import GRPCServices
 import Inference
 import Logging
 import PostgresNIO
+import Synchronization
 import PhotoVaultProto
 @testable import API
 
@@ -37,6 +38,24 @@ enum InferenceFixture {
         return config
     }
 
+    /// One registry per set of models for the whole test run: loading dlib and embedding CLIP's
+    /// tag vocabulary once is enough (the servers around them come and go per test).
+    private static let registries = Mutex<[String: ModelRegistry]>([:])
+
+    static func registry(for models: Models) throws -> ModelRegistry {
+        let key = "\(models.text)-\(models.faces)-\(models.clip)-\(models.caption)"
+        if let known = registries.withLock({ $0[key] }) { return known }
+        let registry = ModelRegistry(config: try config(models), logger: Logger(label: "test-inference"))
+        return registries.withLock { registries in
+            if let known = registries[key] {
+                registry.stop()
+                return known
+            }
+            registries[key] = registry
+            return registry
+        }
+    }
+
     /// A free loopback port nobody listens on (yet).
     static func freePort() throws -> Int {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -65,8 +84,7 @@ enum InferenceFixture {
         services: (ModelRegistry) -> [any RegistrableRPCService], models: Models, port: Int = 0, _ body: (Int) async throws -> T
     ) async throws -> T {
         let logger = Logger(label: "test-inference")
-        let registry = ModelRegistry(config: try config(models), logger: logger)
-        defer { registry.stop() }
+        let registry = try registry(for: models)
         let server = GRPCServerService.make(
             host: "127.0.0.1", port: port, services: services(registry),
             servedNames: ["photovault.inference.v1.InferenceService"], health: HealthStatusBoard(),
