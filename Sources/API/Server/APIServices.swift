@@ -21,6 +21,12 @@ public struct APIServices: Sendable {
     /// Wakes this replica's job workers.
     public let wake = WakeSignal()
     public let jobs: JobQueue
+    /// Albums and browsing by place and date.
+    public let albums: AlbumLibrary
+    /// Library figures for the dashboard.
+    public let dashboard: Dashboard
+    /// Reverse geocoding.
+    public let places: PlaceDirectory
     let config: APIConfig
     let logger: Logger
 
@@ -48,6 +54,9 @@ public struct APIServices: Sendable {
         self.library = ImageLibrary(database: database, vault: vault, limits: config.imageLimits, logger: logger)
         self.hub = ImageWatchHub()
         self.jobs = JobQueue(database: database)
+        self.albums = AlbumLibrary(database: database, logger: logger)
+        self.dashboard = Dashboard(database: database)
+        self.places = PlaceDirectory(database: database, logger: logger)
         self.config = config
         self.logger = logger
     }
@@ -58,8 +67,8 @@ public struct APIServices: Sendable {
             AuthServiceHandler(accounts: accounts, authenticator: authenticator),
             AdminServiceHandler(administration: administration, authenticator: authenticator),
             ImageServiceHandler(library: library, authenticator: authenticator, hub: hub),
-            SearchServiceHandler(), AlbumServiceHandler(),
-            PeopleServiceHandler(), EventServiceHandler(), DashboardServiceHandler(),
+            SearchServiceHandler(), AlbumServiceHandler(albums: albums, authenticator: authenticator),
+            PeopleServiceHandler(), EventServiceHandler(), DashboardServiceHandler(dashboard: dashboard, authenticator: authenticator),
         ]
     }
 
@@ -85,7 +94,10 @@ public struct APIServices: Sendable {
                 PurgeJob(database: database, vault: vault, limits: config.imageLimits, logger: logger),
             ],
             count: config.workers, signal: wake, logger: logger)
-        return [notifications, workers, Housekeeping(database: database, logger: logger)]
+        let placesFile = PlaceDirectory.locateFile(
+            explicit: config.placesFile, projectRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        return [notifications, workers, Housekeeping(database: database, logger: logger),
+                PlaceLoader(directory: places, file: placesFile, logger: logger)]
     }
 
     /// A server for these services on `host:port` (port 0 picks a free one).
