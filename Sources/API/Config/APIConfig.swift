@@ -175,6 +175,9 @@ public struct APIConfig: Sendable {
         }
         config.metricsPort = reader.integer("PHOTOVAULT_METRICS_PORT", in: 0...65535) ?? config.metricsPort
         config.metricsHost = reader.string("PHOTOVAULT_METRICS_HOST") ?? config.metricsHost
+        if config.metricsPort != 0, config.metricsPort == config.port, config.metricsHost == config.host {
+            reader.fail("PHOTOVAULT_METRICS_PORT must differ from PHOTOVAULT_PORT (\(config.port)): the metrics endpoint has its own port.")
+        }
         if let level = reader.string("PHOTOVAULT_LOG_LEVEL") {
             if let parsed = Logger.Level(rawValue: level.lowercased()) { config.logLevel = parsed } else {
                 reader.fail("PHOTOVAULT_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; not '\(level)'.")
