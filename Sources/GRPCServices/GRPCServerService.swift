@@ -45,7 +45,7 @@ public struct GRPCServerService: Service {
     }
 
     /// An HTTP/2 server (TLS when `tls` is given, else plaintext) on `host:port` with the standard services added
-    /// (health, both reflection versions) and a ``CallContextInterceptor``.
+    /// (health, both reflection versions), an ``RPCMetricsInterceptor`` and a ``CallContextInterceptor``.
     public static func make(
         host: String, port: Int, services: [any RegistrableRPCService], servedNames: [String],
         health: HealthStatusBoard, descriptors: DescriptorIndex, logger: Logger,
@@ -74,7 +74,7 @@ public struct GRPCServerService: Service {
         return GRPCServer(
             transport: transport,
             services: services + [HealthService(board: health), reflection, ReflectionAlphaService(reflection)],
-            interceptors: [CallContextInterceptor(logger: logger, mapError: mapError)]
+            interceptors: [RPCMetricsInterceptor(), CallContextInterceptor(logger: logger, mapError: mapError)]
         )
     }
 }

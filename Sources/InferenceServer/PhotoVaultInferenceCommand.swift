@@ -3,6 +3,7 @@ import Foundation
 import GRPCServices
 import Inference
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// `photovault-inference`: the model-serving service. Loads the models it finds (see
@@ -27,6 +28,8 @@ struct PhotoVaultInferenceCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("photovault-inference: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsEndpoint.bootstrap(registry)
         let models = ModelRegistry(config: config, logger: logger)
         let health = HealthStatusBoard()
         let server = GRPCServerService.make(
@@ -39,7 +42,10 @@ struct PhotoVaultInferenceCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: GRPCServerService(server: server, health: health, name: "photovault-inference", logger: logger))],
+                services: [
+                    .init(service: MetricsEndpoint(registry: registry, host: config.metricsHost, port: config.metricsPort, logger: logger)),
+                    .init(service: GRPCServerService(server: server, health: health, name: "photovault-inference", logger: logger)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         models.stop()

@@ -87,6 +87,24 @@ struct SearchTests {
             // Another user finds nothing of the owner's.
             let theirs = try await api.search.search(.with { $0.query = "beach" }, metadata: TestAPI.bearer(other))
             #expect(theirs.hits.isEmpty)
+            // The album filter: only the album's images; another user cannot name the album.
+            let albums = Photovault_V1_AlbumService.Client(wrapping: api.client)
+            let album = try await albums.createAlbum(.with {
+                $0.title = "Holiday"
+                $0.imageIds = [first.hits[0].image.id]
+            }, metadata: auth).album
+            let inAlbum = try await api.search.search(.with {
+                $0.query = "beach"
+                $0.filters.albumID = album.id
+            }, metadata: auth)
+            #expect(inAlbum.hits.map(\.image.id) == [first.hits[0].image.id])
+            let foreignAlbum = await rpcError {
+                try await api.search.search(.with {
+                    $0.query = "beach"
+                    $0.filters.albumID = album.id
+                }, metadata: TestAPI.bearer(other))
+            }
+            #expect(foreignAlbum?.code == .notFound)
             // Filters alone list, newest first; a tag filter narrows.
             let listed = try await api.search.search(.with { $0.filters.tags = ["beach"] }, metadata: auth)
             #expect(listed.hits.isEmpty)

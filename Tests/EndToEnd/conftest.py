@@ -55,12 +55,16 @@ class Server:
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        # Each server's Prometheus endpoint on its own free port (they default to 9464 / 9465).
+        self.metrics_port = free_port()
         self.log_path = self.data_dir / log_name
         self.env = dict(os.environ)
         self.env.update({
             "PHOTOVAULT_DATA_DIR": str(self.data_dir / "var"),
             "PHOTOVAULT_PORT": str(self.port),
             "PHOTOVAULT_INFERENCE_PORT": str(self.port),
+            "PHOTOVAULT_METRICS_PORT": str(self.metrics_port),
+            "PHOTOVAULT_INFERENCE_METRICS_PORT": str(self.metrics_port),
         })
         if program == "photovault-api":
             # AI analysis off unless a test starts an inference server and points the API at it.

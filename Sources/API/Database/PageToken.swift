@@ -31,10 +31,10 @@ enum PageToken {
     }
 
     /// The page size to use: 0 means the default; outside 1…maximum is refused.
-    static func pageSize(_ requested: Int32, default defaultSize: Int = 50, maximum: Int = 500) throws -> Int {
+    static func pageSize(_ requested: Int32, default defaultSize: Int = 50, maximum: Int = 500, field: String = "page_size") throws -> Int {
         if requested == 0 { return defaultSize }
         guard requested > 0, Int(requested) <= maximum else {
-            throw APIError.invalid("page_size", "must be between 1 and \(maximum) (0 means \(defaultSize))")
+            throw APIError.invalid(field, "must be between 1 and \(maximum) (0 means \(defaultSize))")
         }
         return Int(requested)
     }

@@ -44,12 +44,12 @@ extension ImageLibrary {
             }
             expected = bytes
         }
-        try checkTargets(albumID: albumID, eventID: eventID)
+        let album = try await checkTargets(owner: owner, albumID: albumID, eventID: eventID)
         let id = UUID()
         let seconds = Double(limits.sessionLifetime.components.seconds)
         let expires = try await database.row("""
             INSERT INTO upload_sessions (id, owner_id, file_name, total_size, expected_sha256, event_id, album_id, expires_at)
-            VALUES (\(id), \(owner), \(fileName), \(totalSize), \(expected.map { Data($0) }), \(eventID), \(albumID), now() + make_interval(secs => \(seconds)))
+            VALUES (\(id), \(owner), \(fileName), \(totalSize), \(expected.map { Data($0) }), \(eventID), \(album?.lowercased ?? ""), now() + make_interval(secs => \(seconds)))
             RETURNING expires_at
             """) { try $0.decode(Date.self) }
         return UploadSession(id: id, totalSize: totalSize, bytesReceived: 0, state: .open, expiresAt: expires ?? Date(), imageID: nil)
@@ -188,12 +188,14 @@ extension ImageLibrary {
             throw APIError.failedPrecondition(
                 "\(current.totalSize - current.bytesReceived) bytes are missing: \(current.bytesReceived) of \(current.totalSize) received.")
         }
-        let (fileName, eventID, expected) = try await database.row(
-            "SELECT file_name, event_id, expected_sha256 FROM upload_sessions WHERE id = \(current.id)"
-        ) { row -> (String, Int64?, [UInt8]?) in
-            let (name, event, hash) = try row.decode((String, Int64?, Data?).self)
-            return (name, event, hash.map(Array.init))
-        } ?? ("", nil, nil)
+        let (fileName, eventID, expected, albumText) = try await database.row(
+            "SELECT file_name, event_id, expected_sha256, album_id FROM upload_sessions WHERE id = \(current.id)"
+        ) { row -> (String, Int64?, [UInt8]?, String) in
+            let (name, event, hash, album) = try row.decode((String, Int64?, Data?, String).self)
+            return (name, event, hash.map(Array.init), album)
+        } ?? ("", nil, nil, "")
+        // Checked when the session was opened; an album deleted since is simply not applied.
+        let albumID = UUID(uuidString: albumText)
         let parts = try await database.rows(
             "SELECT byte_offset, length, blob_key FROM upload_session_parts WHERE session_id = \(current.id) ORDER BY byte_offset"
         ) { try $0.decode((Int64, Int64, String).self) }
@@ -221,7 +223,7 @@ extension ImageLibrary {
             return try await ingest(
                 StagedOriginal(
                     imageID: imageID, owner: owner, file: writer.url, keyVersion: keyVersion, sha256: sha256,
-                    byteSize: current.totalSize, fileName: fileName, eventID: eventID),
+                    byteSize: current.totalSize, fileName: fileName, eventID: eventID, albumID: albumID),
                 session: current.id)
         } catch {
             vault.staging.remove(writer.url)

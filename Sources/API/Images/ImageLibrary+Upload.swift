@@ -43,7 +43,7 @@ extension ImageLibrary {
         let fileName = try Self.cleanFileName(target.fileName)
         guard target.declaredSize >= 0 else { throw APIError.invalid("declared_size", "must not be negative") }
         if target.declaredSize > limits.maxBytes { throw tooLarge(target.declaredSize) }
-        try checkTargets(albumID: target.albumID, eventID: target.eventID)
+        let albumID = try await checkTargets(owner: owner, albumID: target.albumID, eventID: target.eventID)
 
         let imageID = UUID()
         let originalKey = BlobVault.Key.original(owner: owner, image: imageID)
@@ -75,7 +75,7 @@ extension ImageLibrary {
             return try await ingest(
                 StagedOriginal(
                     imageID: imageID, owner: owner, file: writer.url, keyVersion: keyVersion, sha256: sha256,
-                    byteSize: writer.plaintextSize, fileName: fileName, eventID: target.eventID),
+                    byteSize: writer.plaintextSize, fileName: fileName, eventID: target.eventID, albumID: albumID),
                 session: nil)
         } catch {
             vault.staging.remove(writer.url)
@@ -93,6 +93,8 @@ extension ImageLibrary {
         var byteSize: Int64
         var fileName: String
         var eventID: Int64?
+        /// The caller's album to add the image to, checked before the bytes were stored.
+        var albumID: UUID?
 
         var originalKey: String { BlobVault.Key.original(owner: owner, image: imageID) }
     }
@@ -106,6 +108,7 @@ extension ImageLibrary {
             if let session { try await markFinished(session, image: existing.id, duplicate: true, owner: staged.owner) }
             // Uploading a trashed photo again means the owner wants it back.
             let image = existing.deletedAt == nil ? existing : try await restore(owner: staged.owner, id: existing.id)
+            try await addToAlbum(staged, image: existing.id)
             return UploadOutcome(image: image, duplicate: true)
         }
         let key = try await vault.keys.key(owner: staged.owner, version: staged.keyVersion)
@@ -129,6 +132,11 @@ extension ImageLibrary {
         do {
             try await database.transaction { transaction in
                 try await images.insert(record, in: transaction)
+                // The place step of the metadata stage (pending if the places are not loaded yet).
+                try await PlaceDirectory.resolve(images: [staged.imageID], in: transaction)
+                if let album = staged.albumID {
+                    try await AlbumRepository.addUploaded(staged.imageID, to: album, owner: staged.owner, in: transaction)
+                }
                 try await BlobVault.claim([staged.originalKey], in: transaction)
                 try await Self.recordActivity(
                     "upload", owner: staged.owner, image: staged.imageID,
@@ -148,6 +156,7 @@ extension ImageLibrary {
             await vault.deleteNow(staged.originalKey)
             guard let existing = try await images.find(owner: staged.owner, sha256: staged.sha256) else { throw error }
             if let session { try await markFinished(session, image: existing.id, duplicate: true, owner: staged.owner) }
+            try await addToAlbum(staged, image: existing.id)
             return UploadOutcome(image: existing, duplicate: true)
         } catch {
             await vault.deleteNow(staged.originalKey)
@@ -155,6 +164,14 @@ extension ImageLibrary {
         }
         logger.info("image stored", metadata: ["image_id": "\(staged.imageID)", "bytes": "\(staged.byteSize)", "format": "\(probe.format.rawValue)"])
         return UploadOutcome(image: try await image(owner: staged.owner, id: staged.imageID), duplicate: false)
+    }
+
+    /// Applies an upload's album to the caller's existing image (a duplicate upload).
+    private func addToAlbum(_ staged: StagedOriginal, image: UUID) async throws {
+        guard let album = staged.albumID else { return }
+        try await database.transaction { transaction in
+            try await AlbumRepository.addUploaded(image, to: album, owner: staged.owner, in: transaction)
+        }
     }
 
     func tooLarge(_ bytes: Int64) -> ImageError {

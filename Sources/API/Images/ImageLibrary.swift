@@ -55,11 +55,16 @@ public struct ImageLibrary: Sendable {
             """)
     }
 
-    /// Checks an album or event named at upload. Albums and events arrive with later issues,
-    /// so for now every id names nothing the caller has.
-    func checkTargets(albumID: String, eventID: Int64?) throws {
+    /// Checks an album or event named at upload, before any byte is stored: the album must be
+    /// one of the caller's (NOT_FOUND otherwise, as for an unknown one). Events arrive with a
+    /// later issue, so every event id names nothing the caller has yet.
+    func checkTargets(owner: UUID, albumID: String, eventID: Int64?) async throws -> UUID? {
         if let eventID { throw APIError.notFound("Event \(eventID)") }
-        if !albumID.isEmpty { throw APIError.notFound("Album \(albumID.prefix(64))") }
+        if albumID.isEmpty { return nil }
+        guard let id = UUID(uuidString: albumID), try await AlbumRepository(database: database).exists(owner: owner, id: id) else {
+            throw APIError.notFound("Album \(albumID.prefix(64))")
+        }
+        return id
     }
 
     /// A file name as stored: directories stripped, refused when hostile.

@@ -41,6 +41,7 @@ extension ImageRecord {
                     if let altitude { $0.altitudeM = altitude }
                 }
             }
+            if let place = place.proto { image.place = place }
             image.caption = caption
             image.description_p = description
             image.tags = tags.map { tag in

@@ -38,6 +38,8 @@ public struct ImageRecord: Sendable, Equatable {
     public var originalKey: String
     public var preview: Derivative?
     public var thumbnail: Derivative?
+    /// Reverse-geocoded from the GPS position; unknown without one, or at sea.
+    public var place = Place()
     public var tags: [Tag] = []
     public var stages: [Stage] = []
 
@@ -74,7 +76,8 @@ public struct ImageRecord: Sendable, Equatable {
         camera_model, lens, f_number, exposure_time, iso, focal_length, latitude, longitude, altitude,
         caption, description, event_id, face_count, deleted_at, data_key_version, original_key,
         preview_key, preview_size, preview_width, preview_height,
-        thumbnail_key, thumbnail_size, thumbnail_width, thumbnail_height
+        thumbnail_key, thumbnail_size, thumbnail_width, thumbnail_height,
+        place_city, place_region, place_country_code, place_country
         """
 
     init(row: PostgresRow) throws {
@@ -116,6 +119,9 @@ public struct ImageRecord: Sendable, Equatable {
                 key: key, size: try r["preview_size"].decode(Int64?.self) ?? 0,
                 width: Int(try r["preview_width"].decode(Int32?.self) ?? 0), height: Int(try r["preview_height"].decode(Int32?.self) ?? 0))
         }
+        place = Place(
+            city: try r["place_city"].decode(String.self), region: try r["place_region"].decode(String.self),
+            countryCode: try r["place_country_code"].decode(String.self), country: try r["place_country"].decode(String.self))
         if let key = try r["thumbnail_key"].decode(String?.self) {
             thumbnail = Derivative(
                 key: key, size: try r["thumbnail_size"].decode(Int64?.self) ?? 0,

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -101,11 +102,13 @@ public struct JobWorkers: Service {
             group.cancelAll()
             return result
         }
+        let elapsed = ContinuousClock.now - started
+        CoreMetrics.Timer(label: "photovault_job_duration_seconds", dimensions: [("kind", job.kind), ("outcome", (try? outcome.get()) == nil ? "failed" : "succeeded")])
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         do {
             switch outcome {
             case .success(let result):
                 try await queue.succeed(job, worker: worker, outcome: result)
-                let elapsed = ContinuousClock.now - started
                 logger.info("job done", metadata: ["ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
             case .failure(JobFailure.waiting(let reason)):
                 try await queue.postpone(job, worker: worker, reason: reason, delay: waitingDelay)

@@ -65,14 +65,14 @@ public struct SearchFilters: Sendable, Equatable, Codable {
     }
 }
 
-/// Whether an image is in an album, for the album filter. (Albums arrive with the albums
-/// feature; until then no album exists, so every album id reads as not found.)
+/// Whether an image is in one of the owner's albums, for the album filter.
 enum AlbumMembership {
     static func exists(album: UUID, owner: UUID, database: Database) async throws -> Bool {
-        false
+        try await AlbumRepository(database: database).exists(owner: owner, id: album)
     }
 
+    /// The condition on `images i`, with the album id bound at `placeholder`.
     static func condition(album placeholder: String) -> String {
-        "false"
+        "EXISTS (SELECT 1 FROM album_images ai WHERE ai.album_id = \(placeholder) AND ai.image_id = i.id)"
     }
 }

@@ -3,6 +3,7 @@ import GRPCServices
 import Logging
 import Media
 import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 
 /// photovault-api from configuration to shutdown: database, migrations, keys, server.
@@ -32,11 +33,16 @@ public enum APIApplication {
             let server = GRPCServerService(
                 server: try services.makeServer(host: config.host, port: config.port), health: services.health,
                 name: "photovault-api", logger: logger)
+            let registry = PrometheusCollectorRegistry()
+            MetricsEndpoint.bootstrap(registry)
+            let sampler = ServiceMetrics(database: database, logger: logger)
+            let metrics = MetricsEndpoint(
+                registry: registry, host: config.metricsHost, port: config.metricsPort, logger: logger, refresh: { await sampler.refresh() })
             let group = ServiceGroup(
                 configuration: .init(
                     // Shutdown runs in reverse: the hub ends watch streams, then the server drains, then the rest.
                     services: services.backgroundServices(database: database).map { .init(service: $0) }
-                        + [.init(service: server), .init(service: services.hub)],
+                        + [.init(service: metrics), .init(service: server), .init(service: services.hub)],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             do {

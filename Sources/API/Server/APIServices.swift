@@ -27,6 +27,12 @@ public struct APIServices: Sendable {
     public let captioning: Captioning
     let indexes: VectorIndexes
     let analysis: AnalysisRepository
+    /// Albums and browsing by place and date.
+    public let albums: AlbumLibrary
+    /// Library figures for the dashboard.
+    public let dashboard: Dashboard
+    /// Reverse geocoding.
+    public let places: PlaceDirectory
     let config: APIConfig
     let logger: Logger
 
@@ -65,6 +71,9 @@ public struct APIServices: Sendable {
         self.captioning = Captioning(
             database: database, repository: analysis, vault: vault, inference: inference,
             visionChat: config.visionChat.map { VisionChatCaptioner(settings: $0, httpClient: VisionChatCaptioner.processClient) }, logger: logger)
+        self.albums = AlbumLibrary(database: database, logger: logger)
+        self.dashboard = Dashboard(database: database)
+        self.places = PlaceDirectory(database: database, logger: logger)
         self.config = config
         self.logger = logger
     }
@@ -75,8 +84,8 @@ public struct APIServices: Sendable {
             AuthServiceHandler(accounts: accounts, authenticator: authenticator),
             AdminServiceHandler(administration: administration, authenticator: authenticator),
             ImageServiceHandler(library: library, authenticator: authenticator, hub: hub, captioning: captioning),
-            SearchServiceHandler(search: search, authenticator: authenticator), AlbumServiceHandler(),
-            PeopleServiceHandler(), EventServiceHandler(), DashboardServiceHandler(),
+            SearchServiceHandler(search: search, authenticator: authenticator), AlbumServiceHandler(albums: albums, authenticator: authenticator),
+            PeopleServiceHandler(), EventServiceHandler(), DashboardServiceHandler(dashboard: dashboard, authenticator: authenticator),
         ]
     }
 
@@ -120,7 +129,10 @@ public struct APIServices: Sendable {
                 logger.warning("could not record the served models", metadata: ["error": "\(error)"])
             }
         }
-        return [notifications, inference, workers, Housekeeping(database: database, logger: logger)]
+        let placesFile = PlaceDirectory.locateFile(
+            explicit: config.placesFile, projectRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        return [notifications, inference, workers, Housekeeping(database: database, logger: logger),
+                PlaceLoader(directory: places, file: placesFile, logger: logger)]
     }
 
     /// A server for these services on `host:port` (port 0 picks a free one).

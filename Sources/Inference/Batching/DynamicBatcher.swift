@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 
 /// Why a ``DynamicBatcher`` refused work.
@@ -41,11 +42,18 @@ public final class DynamicBatcher<Item: Sendable, Output: Sendable>: @unchecked 
     private var queuedWeight = 0
     private var stopped = false
     private var batchesRun = 0
+    /// Batch sizes, batch latency and queue wait of this model (swift-metrics, `model` dimension).
+    private let batchSizes: Recorder
+    private let batchDurations: CoreMetrics.Timer
+    private let queueWaits: CoreMetrics.Timer
 
     /// `process` receives the items of one batch, in arrival order, and answers one result each.
     public init(name: String, settings: Settings, process: @escaping @Sendable ([Item]) -> [Result<Output, any Error>]) {
         self.settings = settings
         self.process = process
+        self.batchSizes = Recorder(label: "photovault_inference_batch_size", dimensions: [("model", name)], aggregate: true)
+        self.batchDurations = CoreMetrics.Timer(label: "photovault_inference_batch_duration_seconds", dimensions: [("model", name)])
+        self.queueWaits = CoreMetrics.Timer(label: "photovault_inference_queue_wait_seconds", dimensions: [("model", name)])
         let thread = Thread { [self] in self.work() }
         thread.name = "batcher-\(name)"
         thread.start()
@@ -116,7 +124,11 @@ public final class DynamicBatcher<Item: Sendable, Output: Sendable>: @unchecked 
             condition.unlock()
             if taken.isEmpty { continue }
 
+            let started = Date()
+            for entry in taken { queueWaits.recordSeconds(started.timeIntervalSince(entry.enqueued)) }
+            batchSizes.record(takenWeight)
             let results = process(taken.map(\.item))
+            batchDurations.recordSeconds(Date().timeIntervalSince(started))
             for (index, entry) in taken.enumerated() {
                 let result = index < results.count ? results[index] : .failure(BatcherError.stopped)
                 entry.continuation.resume(with: result)

@@ -41,6 +41,9 @@ public struct InferenceConfig: Sendable {
     public var maximumTextBytes = 64 * 1024
     /// Most texts per EmbedText call.
     public var maximumTexts = 256
+    /// Port of the Prometheus `/metrics` endpoint (default 9465; 0 picks a free one) and its address.
+    public var metricsPort = 9465
+    public var metricsHost = "127.0.0.1"
 
     public init() {}
 
@@ -85,6 +88,8 @@ public struct InferenceConfig: Sendable {
             config.device = device
         }
         config.threads = try integer("PHOTOVAULT_INFERENCE_THREADS", 0...1024) ?? config.threads
+        config.metricsPort = try integer("PHOTOVAULT_INFERENCE_METRICS_PORT", 0...65535) ?? config.metricsPort
+        if let host = environment["PHOTOVAULT_INFERENCE_METRICS_HOST"], !host.isEmpty { config.metricsHost = host }
         config.textBatch.maxBatch = try integer("PHOTOVAULT_BATCH_MAX", 1...1024) ?? config.textBatch.maxBatch
         if let wait = try integer("PHOTOVAULT_BATCH_WAIT_MS", 0...10_000) { config.textBatch.maxWait = .milliseconds(wait) }
         config.textBatch.queueLimit = try integer("PHOTOVAULT_TEXT_QUEUE_LIMIT", 1...1_000_000) ?? config.textBatch.queueLimit

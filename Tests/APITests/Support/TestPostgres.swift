@@ -56,6 +56,10 @@ actor TestPostgres {
         try await server.createDatabaseIfMissing("template_photovault", logger: logger)
         _ = try await Self.withDatabase(server.configuration(database: "template_photovault")) { database in
             try await Migrator(database: database, logger: logger).migrate()
+            // Places are loaded once into the template, so every test database has them at no cost.
+            if let file = PlaceDirectory.locateFile(explicit: nil, projectRoot: projectRoot) {
+                try await PlaceDirectory(database: database, logger: logger).loadIfNeeded(file: file)
+            }
         }
         return server
     }
