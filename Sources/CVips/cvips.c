@@ -280,6 +280,67 @@ static int advance(VipsImage **image, VipsImage *next, int status) {
     return 0;
 }
 
+/* Probes the image behind `reader` (loader and size checks), then opens an upright thumbnail of it
+ * at most (VIPS_SIZE_DOWN) or exactly (VIPS_SIZE_FORCE) `width` x `height`. On CVIPS_OK the caller
+ * owns *source and *image and hands them to close_thumbnail. */
+static int open_thumbnail(const cvips_reader *reader, const char *expected_loaders, int64_t max_pixels,
+                          int width, int height, VipsSize size, cvips_header *header, stream *s,
+                          VipsSource **source, VipsImage **image, char *error, size_t error_capacity) {
+    *source = NULL;
+    *image = NULL;
+    int code = cvips_probe(reader, expected_loaders, max_pixels, 0, header, error, error_capacity);
+    if (code != CVIPS_OK) {
+        return code;
+    }
+    /* A fresh source for the thumbnail: the probe's loader has already moved through the data. */
+    *s = (stream){ *reader, 0, 0 };
+    *source = source_new(s);
+    if (*source == NULL) {
+        take_vips_error(error, error_capacity, "could not create a libvips source");
+        return CVIPS_E_FAILED;
+    }
+    /* vips_thumbnail shrinks on load where the format allows (JPEG, WebP, HEIF) and rotates
+     * upright by the orientation tag unless told not to. */
+    if (vips_thumbnail_source(*source, image, width, "height", height, "size", size, NULL) != 0) {
+        take_vips_error(error, error_capacity, "the image could not be resized");
+        return failure_code(s, CVIPS_E_UNDECODABLE);
+    }
+    return CVIPS_OK;
+}
+
+/* Converts *image to 8 bits per band when it is not already. */
+static int cast_to_uchar(VipsImage **image, const stream *s, char *error, size_t error_capacity) {
+    if (vips_image_get_format(*image) == VIPS_FORMAT_UCHAR) {
+        return CVIPS_OK;
+    }
+    VipsImage *next = NULL;
+    int status = vips_cast_uchar(*image, &next, NULL);
+    if (advance(image, next, status) != 0) {
+        take_vips_error(error, error_capacity, "conversion to 8 bits failed");
+        return failure_code(s, CVIPS_E_FAILED);
+    }
+    return CVIPS_OK;
+}
+
+/* Releases what open_thumbnail gave; a source that failed under libvips turns success into
+ * CVIPS_E_READ. Returns the final code. */
+static int close_thumbnail(int code, stream *s, VipsSource *source, VipsImage *image, char *error, size_t error_capacity) {
+    if (code == CVIPS_OK && s->failed) {
+        code = CVIPS_E_READ;
+        set_error(error, error_capacity, "the source failed");
+    }
+    if (image != NULL) {
+        g_object_unref(image);
+    }
+    if (source != NULL) {
+        source_free(source, s);
+    }
+    if (code == CVIPS_OK) {
+        vips_error_clear();
+    }
+    return code;
+}
+
 int cvips_render(const cvips_reader *reader, const char *expected_loaders, int64_t max_pixels,
                  int longest_side, int encoding, int quality, cvips_header *header,
                  cvips_rendition *rendition, char *error, size_t error_capacity) {
@@ -293,28 +354,14 @@ int cvips_render(const cvips_reader *reader, const char *expected_loaders, int64
         set_error(error, error_capacity, "invalid rendition parameters");
         return CVIPS_E_FAILED;
     }
-    int code = cvips_probe(reader, expected_loaders, max_pixels, 0, header, error, error_capacity);
-    if (code != CVIPS_OK) {
-        return code;
-    }
-    /* A fresh source for the thumbnail: the probe's loader has already moved through the data. */
     stream s = { *reader, 0, 0 };
-    VipsSource *source = source_new(&s);
-    if (source == NULL) {
-        take_vips_error(error, error_capacity, "could not create a libvips source");
-        return CVIPS_E_FAILED;
-    }
+    VipsSource *source = NULL;
     VipsImage *image = NULL;
     void *buffer = NULL;
     size_t length = 0;
-    /* vips_thumbnail shrinks on load where the format allows (JPEG, WebP, HEIF) and rotates
-     * upright by the orientation tag unless told not to. */
-    if (vips_thumbnail_source(source, &image, longest_side,
-                              "height", longest_side,
-                              "size", VIPS_SIZE_DOWN,
-                              NULL) != 0) {
-        code = failure_code(&s, CVIPS_E_UNDECODABLE);
-        take_vips_error(error, error_capacity, "the image could not be resized");
+    int code = open_thumbnail(reader, expected_loaders, max_pixels, longest_side, longest_side, VIPS_SIZE_DOWN,
+                              header, &s, &source, &image, error, error_capacity);
+    if (code != CVIPS_OK) {
         goto done;
     }
     VipsImage *next = NULL;
@@ -328,13 +375,8 @@ int cvips_render(const cvips_reader *reader, const char *expected_loaders, int64
             goto done;
         }
     }
-    if (vips_image_get_format(image) != VIPS_FORMAT_UCHAR) {
-        int status = vips_cast_uchar(image, &next, NULL);
-        if (advance(&image, next, status) != 0) {
-            code = failure_code(&s, CVIPS_E_FAILED);
-            take_vips_error(error, error_capacity, "conversion to 8 bits failed");
-            goto done;
-        }
+    if ((code = cast_to_uchar(&image, &s, error, error_capacity)) != CVIPS_OK) {
+        goto done;
     }
     /* The saver's strip option is not enough: libvips 8.14's webpsave still writes the EXIF
      * (camera, GPS) it finds attached to the image. A copy with every metadata field removed
@@ -392,19 +434,11 @@ int cvips_render(const cvips_reader *reader, const char *expected_loaders, int64
     buffer = NULL;
     code = CVIPS_OK;
 done:
-    if (code == CVIPS_OK && s.failed) {
-        code = CVIPS_E_READ;
-        set_error(error, error_capacity, "the source failed");
+    g_free(buffer);
+    code = close_thumbnail(code, &s, source, image, error, error_capacity);
+    if (code != CVIPS_OK && rendition->bytes != NULL) {
         g_free(rendition->bytes);
         memset(rendition, 0, sizeof *rendition);
-    }
-    g_free(buffer);
-    if (image != NULL) {
-        g_object_unref(image);
-    }
-    source_free(source, &s);
-    if (code == CVIPS_OK) {
-        vips_error_clear();
     }
     return code;
 }
@@ -418,25 +452,17 @@ int cvips_difference_hash(const cvips_reader *reader, const char *expected_loade
         error[0] = '\0';
     }
     cvips_header header;
-    int code = cvips_probe(reader, expected_loaders, max_pixels, 0, &header, error, error_capacity);
-    if (code != CVIPS_OK) {
-        return code;
-    }
     stream s = { *reader, 0, 0 };
-    VipsSource *source = source_new(&s);
-    if (source == NULL) {
-        take_vips_error(error, error_capacity, "could not create a libvips source");
-        return CVIPS_E_FAILED;
-    }
+    VipsSource *source = NULL;
     VipsImage *image = NULL;
     VipsImage *next = NULL;
     void *pixels = NULL;
     size_t length = 0;
     /* 9 x 8 grey pixels, upright, aspect ratio ignored: each bit says whether a pixel is darker
      * than its right-hand neighbour (the "dHash" of Krawetz), which survives re-encoding and resizing. */
-    if (vips_thumbnail_source(source, &image, 9, "height", 8, "size", VIPS_SIZE_FORCE, NULL) != 0) {
-        code = failure_code(&s, CVIPS_E_UNDECODABLE);
-        take_vips_error(error, error_capacity, "the image could not be resized");
+    int code = open_thumbnail(reader, expected_loaders, max_pixels, 9, 8, VIPS_SIZE_FORCE, &header, &s, &source, &image,
+                              error, error_capacity);
+    if (code != CVIPS_OK) {
         goto done;
     }
     if (vips_image_hasalpha(image)) {
@@ -455,13 +481,8 @@ int cvips_difference_hash(const cvips_reader *reader, const char *expected_loade
             goto done;
         }
     }
-    if (vips_image_get_format(image) != VIPS_FORMAT_UCHAR) {
-        int status = vips_cast_uchar(image, &next, NULL);
-        if (advance(&image, next, status) != 0) {
-            code = failure_code(&s, CVIPS_E_FAILED);
-            take_vips_error(error, error_capacity, "conversion to 8 bits failed");
-            goto done;
-        }
+    if ((code = cast_to_uchar(&image, &s, error, error_capacity)) != CVIPS_OK) {
+        goto done;
     }
     pixels = vips_image_write_to_memory(image, &length);
     int width = vips_image_get_width(image), height = vips_image_get_height(image);
@@ -482,15 +503,11 @@ int cvips_difference_hash(const cvips_reader *reader, const char *expected_loade
         }
         *hash = bits;
     }
-    code = s.failed ? CVIPS_E_READ : CVIPS_OK;
 done:
     g_free(pixels);
-    if (image != NULL) {
-        g_object_unref(image);
-    }
-    source_free(source, &s);
-    if (code == CVIPS_OK) {
-        vips_error_clear();
+    code = close_thumbnail(code, &s, source, image, error, error_capacity);
+    if (code != CVIPS_OK) {
+        *hash = 0;
     }
     return code;
 }

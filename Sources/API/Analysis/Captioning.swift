@@ -106,13 +106,7 @@ public struct Captioning: Sendable {
             }
             return (response.caption.text, response.caption.model)
         } catch let error as InferenceError {
-            switch error {
-            case .unavailable(let reason): throw APIError.unavailable("The inference service is unavailable: \(reason)")
-            case .notConfigured: throw APIError.failedPrecondition(error.description)
-            case .rejected(let code, let message):
-                if code == .invalidArgument { throw APIError.invalid("prompt", "was refused by the caption model: \(message)") }
-                throw APIError.unavailable(error.description)
-            }
+            throw error.apiError(refusedField: "prompt", because: "was refused by the caption model")
         }
     }
 }

@@ -284,6 +284,19 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+extension InferenceError {
+    /// The status an RPC caller sees: the inference service down is UNAVAILABLE (retry), none
+    /// configured is FAILED_PRECONDITION, and input it refused is INVALID_ARGUMENT on `field`.
+    func apiError(refusedField field: String, because reason: String) -> APIError {
+        switch self {
+        case .unavailable: .unavailable(description)
+        case .notConfigured: .failedPrecondition(description)
+        case .rejected(let code, let message):
+            code == .invalidArgument ? .invalid(field, "\(reason): \(message)") : .unavailable(description)
+        }
+    }
+}
+
 /// One inference server's address.
 public struct InferenceAddress: Sendable, Equatable, CustomStringConvertible {
     public var host: String

@@ -240,13 +240,7 @@ public struct ImageSearch: Sendable {
                 $0.tasks = [.faces]
             })
         } catch {
-            switch error {
-            case .unavailable(let reason): throw APIError.unavailable("The inference service is unavailable: \(reason)")
-            case .notConfigured: throw APIError.failedPrecondition(error.description)
-            case .rejected(let code, let message):
-                if code == .invalidArgument { throw APIError.invalid("image", "could not be read as a photo: \(message)") }
-                throw APIError.unavailable(error.description)
-            }
+            throw error.apiError(refusedField: "image", because: "could not be read as a photo")
         }
         // The largest face, among those detected about as confidently as the best one: a large,
         // weak detection (a pattern on a shirt) should not win over a clear face.

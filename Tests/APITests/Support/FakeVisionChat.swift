@@ -47,26 +47,13 @@ final class FakeVisionChat: @unchecked Sendable {
         if let key { arguments += ["--key", key] }
         if let servedModel { arguments += ["--served-model", servedModel] }
 
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "FAKE_VISION_CHAT_KEY" }
-        let output = Pipe()
-        input = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
         let errors = try FileHandle(forWritingTo: Self.emptyFile(folder.appendingPathComponent("stderr.log")))
         defer { try? errors.close() }
-        process.standardError = errors
-        try process.run()
-
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let started = try PythonHelper.start(
+            arguments, errors: errors,
+            environment: ProcessInfo.processInfo.environment.filter { $0.key != "FAKE_VISION_CHAT_KEY" })
+        (process, input) = (started.process, started.input)
+        let text = started.firstLine
         guard let port = Int(text) else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             throw FakeFailure("the fake vision endpoint did not start: '\(text)'; its stderr is in \(folder.path)")

@@ -29,21 +29,9 @@ final class SMTPSink: @unchecked Sendable {
         } else {
             certificate = nil
         }
-        process = Process()
-        process.executableURL = TestPostgres.projectRoot.appendingPathComponent(".venv/bin/python")
-        process.arguments = arguments
-        let output = Pipe()
-        input = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let started = try PythonHelper.start(arguments)
+        (process, input) = (started.process, started.input)
+        let text = started.firstLine
         guard text.hasPrefix("READY "), let port = Int(text.dropFirst(6)) else {
             process.terminate()
             throw SinkError(description: "the SMTP sink did not start: '\(text)'")
