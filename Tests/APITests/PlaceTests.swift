@@ -37,6 +37,11 @@ struct PlaceTests {
             #expect(image.hasPlace && image.place.city == "Paris" && image.place.adminRegion == "Ile-de-France")
             #expect(image.place.countryCode == "FR" && image.place.countryName == "France")
             #expect(try await api.image(image.id, token: token).place.city == "Paris")
+            // Its words are indexed again with the place: a search for the city finds it.
+            try await api.eventually("the place indexed") {
+                let found = try await api.search.search(.with { $0.query = "paris" }, metadata: TestAPI.bearer(token))
+                return found.hits.map(\.image.id) == [image.id]
+            }
             let atSea = try await api.upload(sea, token: token).image
             #expect(atSea.hasGps && !atSea.hasPlace)
             let noGPS = try await api.upload(plain, token: token).image
@@ -54,6 +59,7 @@ struct PlaceTests {
             try await api.database.execute("DELETE FROM places_source")
             let image = try await api.upload(paris, token: token).image
             #expect(!image.hasPlace)
+            _ = try await api.watchUntilProcessed([image.id], token: token)
             // A row whose position is not on the globe (written by something other than our EXIF reader).
             let odd = try #require(try await api.seedImages(owner: owner, count: 1).first)
             try await api.database.execute("UPDATE images SET latitude = 'NaN', longitude = 2 WHERE id = \(odd)")

@@ -122,7 +122,17 @@ public struct PlaceDirectory: Sendable {
                     SELECT id FROM images WHERE latitude IS NOT NULL AND place_resolved_at IS NULL
                     ORDER BY uploaded_at LIMIT \(Int32(batchSize)) FOR UPDATE SKIP LOCKED
                     """) { try $0.decode(UUID.self) }
-                if !ids.isEmpty { try await Self.resolve(images: ids, in: transaction) }
+                if !ids.isEmpty {
+                    try await Self.resolve(images: ids, in: transaction)
+                    // Images already indexed learn their place names: index their words again.
+                    let placed = try await transaction.rows("""
+                        SELECT id, owner_id FROM images
+                        WHERE id = ANY(\(ids)) AND text_indexed_at IS NOT NULL AND (place_city <> '' OR place_country <> '')
+                        """) { try $0.decode((UUID, UUID).self) }
+                    for (image, owner) in placed {
+                        try await JobQueue.enqueue(Pipeline.textIndex, imageID: image, ownerID: owner, in: transaction)
+                    }
+                }
                 return ids.count
             }
             total += count
