@@ -3,6 +3,7 @@ import GRPCCore
 import Inference
 import PhotoVaultProto
 import PostgresNIO
+import Synchronization
 import TestImages
 import Testing
 @testable import API
@@ -191,6 +192,49 @@ struct AnalysisTests {
         }
     }
 
+    @Test func callsSpreadOverTheHealthyServersAndMoveOnWhenOneStops() async throws {
+        let fixtures = try Fixtures()
+        let bytes = try photos(14, fixtures: fixtures)
+        let first = CallCounter(), second = CallCounter()
+        let secondPort = try InferenceFixture.freePort()
+        try await InferenceFixture.withServer(
+            services: { [CountingInference(real: InferenceServiceHandler(models: $0), calls: first)] }, models: .offlineDefaults
+        ) { firstPort in
+            try await withTestAPI(configure: {
+                $0.useInference(port: firstPort)
+                $0.inference.addresses.append(InferenceAddress(host: "127.0.0.1", port: secondPort))
+            }) { api in
+                let token = try await api.register("owner@example.com").accessToken
+                try await InferenceFixture.withServer(
+                    services: { [CountingInference(real: InferenceServiceHandler(models: $0), calls: second)] },
+                    models: .offlineDefaults, port: secondPort
+                ) { _ in
+                    try await api.eventually("both servers healthy") {
+                        api.services.inference.servedModels != nil && api.services.inference.healthyCount == 2
+                    }
+                    var ids: [String] = []
+                    for (index, photo) in bytes.prefix(10).enumerated() {
+                        ids.append(try await api.upload(photo, name: "first-\(index).jpg", token: token).image.id)
+                    }
+                    _ = try await api.watchUntilProcessed(ids, token: token)
+                }
+                // Both took a share of the work.
+                let (early, late) = (first.value, second.value)
+                #expect(early > 0 && late > 0, "analyze calls: \(early) and \(late)")
+                // The second is gone: the rest goes to the first, without waiting for the second.
+                var ids: [String] = []
+                for (index, photo) in bytes.dropFirst(10).enumerated() {
+                    ids.append(try await api.upload(photo, name: "later-\(index).jpg", token: token).image.id)
+                }
+                let events = try await api.watchUntilProcessed(ids, token: token)
+                #expect(events.filter { $0.state == .ready }.count >= 4)
+                #expect(second.value == late)
+                #expect(first.value >= early + 4)
+                #expect(try await api.number("SELECT count(*) FROM jobs WHERE state IN ('dead', 'failed')") == 0)
+            }
+        }
+    }
+
     @Test func aNewlyServedModelBringsOldImagesUpToDate() async throws {
         let fixtures = try Fixtures()
         let bytes = try photos(2, fixtures: fixtures)
@@ -298,6 +342,37 @@ struct ShortVectorInference: Photovault_Inference_V1_InferenceService.SimpleServ
             response.imageEmbedding.dim = 7
         }
         return response
+    }
+
+    func embedText(
+        request: Photovault_Inference_V1_EmbedTextRequest, context: ServerContext
+    ) async throws -> Photovault_Inference_V1_EmbedTextResponse {
+        try await real.embedText(request: request, context: context)
+    }
+
+    func listModels(
+        request: Photovault_Inference_V1_ListModelsRequest, context: ServerContext
+    ) async throws -> Photovault_Inference_V1_ListModelsResponse {
+        try await real.listModels(request: request, context: context)
+    }
+}
+
+/// A count shared between a test and a server.
+final class CallCounter: Sendable {
+    let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+}
+
+/// A replica that counts the Analyze calls it answers.
+struct CountingInference: Photovault_Inference_V1_InferenceService.SimpleServiceProtocol {
+    let real: InferenceServiceHandler
+    let calls: CallCounter
+
+    func analyze(
+        request: Photovault_Inference_V1_AnalyzeRequest, context: ServerContext
+    ) async throws -> Photovault_Inference_V1_AnalyzeResponse {
+        calls.count.withLock { $0 += 1 }
+        return try await real.analyze(request: request, context: context)
     }
 
     func embedText(

@@ -73,6 +73,9 @@ public final class InferenceClient: Service, Sendable {
         }
     }
 
+    /// How many servers passed their last health check.
+    public var healthyCount: Int { states.withLock { $0.filter(\.healthy).count } }
+
     /// Whether any server passed its last health check.
     public var isAvailable: Bool { states.withLock { $0.contains(where: \.healthy) } }
 
