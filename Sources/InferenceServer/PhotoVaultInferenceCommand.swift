@@ -31,6 +31,16 @@ struct PhotoVaultInferenceCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsEndpoint.bootstrap(registry)
         let models = ModelRegistry(config: config, logger: logger)
+        if let clip = models.clip {
+            // The tag vocabulary's ~7,300 prompt embeddings are made in the background now rather
+            // than by the first TAGS request (tens of seconds for ViT-B/32 on a CPU).
+            Task.detached(priority: .background) {
+                let started = ContinuousClock.now
+                if (try? await clip.tagger.vocabularyVectors()) != nil {
+                    logger.notice("tag vocabulary embedded", metadata: ["seconds": "\((ContinuousClock.now - started).components.seconds)"])
+                }
+            }
+        }
         let health = HealthStatusBoard()
         let server = GRPCServerService.make(
             host: host, port: port, services: [InferenceServiceHandler(models: models)],
