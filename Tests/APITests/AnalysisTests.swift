@@ -285,7 +285,7 @@ struct AnalysisTests {
         let astronaut = try fixtures.write(TestPaths.astronaut, "astronaut.png")
         let fine = try fixtures.bytes(try fixtures.convert(astronaut, to: "fine.jpg", options: "[Q=95]"))
         let coarse = try fixtures.bytes(try fixtures.convert(astronaut, to: "coarse.jpg", options: "[Q=60]"))
-        let mirrored = try fixtures.path("mirrored.png")
+        let mirrored = fixtures.path("mirrored.png")
         _ = try fixtures.run("vips", ["flip", astronaut, mirrored, "horizontal"])
         let other = try fixtures.bytes(mirrored)
         // No inference: the perceptual hash decides.

@@ -120,10 +120,12 @@ struct AuthTests {
     }
 
     @Test func accessTokensExpire() async throws {
-        try await withTestAPI(configure: { $0.accessTokenLifetime = .seconds(1) }) { api in
+        // Long enough that a loaded machine still uses the token once before it expires (expiry
+        // is counted in whole seconds), short enough to wait out.
+        try await withTestAPI(configure: { $0.accessTokenLifetime = .seconds(6) }) { api in
             let signIn = try await api.register("expiring@example.com")
             _ = try await api.me(signIn.accessToken)
-            try await Task.sleep(for: .milliseconds(2200))
+            try await Task.sleep(for: .milliseconds(7200))
             let error = await rpcError { try await api.me(signIn.accessToken) }
             #expect(error?.code == .unauthenticated)
             #expect(error?.message == "The access token has expired; refresh it or sign in again.")

