@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The scale-out of DESIGN §6 on one machine: one PostgreSQL (pgserver's binaries from .venv,
 # on 127.0.0.1 with a generated password), one blob store (a local folder both API replicas
-# share; or S3 when PHOTOVAULT_S3_* is set), 2 photovault-inference replicas and
+# share; or S3 when PHOTOVAULT_S3_BUCKET and its settings are set), 2 photovault-inference replicas and
 # 2 photovault-api replicas that share the database, the blobs, the master key file and the
 # JWT keys, each API listing both inference replicas in PHOTOVAULT_INFERENCE_URLS.
 #
