@@ -3,6 +3,7 @@ Each check is a mistake an operator would otherwise meet at deploy time: a missp
 variable (silently ignored), a probe on a port the container does not open, a Secret key or a
 Compose secret that does not exist, a Dockerfile stage copied from but never built."""
 
+import base64
 import re
 import shutil
 import subprocess
@@ -140,7 +141,6 @@ def test_make_secrets_writes_files_the_servers_accept(tmp_path):
     subprocess.run([str(DEPLOY / "make-secrets.sh"), str(tmp_path)], check=True, capture_output=True)
     master = [line.split() for line in (tmp_path / "master-keys").read_text().splitlines() if not line.startswith("#")]
     jwt = [line.split() for line in (tmp_path / "jwt-keys").read_text().splitlines() if not line.startswith("#")]
-    import base64
     assert [(version, len(base64.b64decode(key))) for version, key in master] == [("1", 32)]
     assert [(kid, len(base64.b64decode(key))) for kid, key in jwt] == [("k1", 32)]
     assert re.fullmatch(r"[0-9a-f]{48}\n", (tmp_path / "postgres-password").read_text())

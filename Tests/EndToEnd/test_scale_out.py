@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import grpc
 import pytest
 from conftest import BIN, ROOT
 from image_client import IMAGES, StreamingClient, noise_image, run_tool, sha256, wait_for
