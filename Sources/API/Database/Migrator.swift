@@ -29,13 +29,18 @@ public struct Migrator: Sendable {
     /// Applies what is missing and returns the versions it applied.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        try await database.execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
+        // Under the lock too: two sessions running CREATE TABLE IF NOT EXISTS at once can both
+        // find the table missing, and one then fails on a duplicate catalog row.
+        try await database.transaction { transaction in
+            try await transaction.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
+            try await transaction.execute("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """)
+        }
         var applied: [Int] = []
         for migration in migrations {
             let didApply = try await database.transaction { transaction -> Bool in
