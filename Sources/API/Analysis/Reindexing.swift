@@ -16,7 +16,9 @@ public struct Reindexing: Sendable {
             "image": models.clip, "text": models.text, "caption": models.caption, "faces": models.faces,
         ].compactMapValues { $0 }
         try await database.transaction { transaction in
-            let recorded = try await transaction.rows("SELECT task, model, dim FROM served_models FOR UPDATE") { row in
+            // Replicas starting together see the same models; one at a time records them.
+            try await transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended('photovault.served_models', 0))")
+            let recorded = try await transaction.rows("SELECT task, model, dim FROM served_models") { row in
                 let (task, model, dim) = try row.decode((String, String, Int32).self)
                 return (task, ServedModels.Model(name: model, dim: Int(dim)))
             }
