@@ -17,8 +17,9 @@ struct PhotoVaultCLI: AsyncParsableCommand {
         abstract: "The PhotoVault command-line client.",
         discussion: """
             Every command takes --json: one JSON document on stdout (errors too: {"error": {...}}).
-            Exit status: 0 success, 1 failure, 2 usage error, 3 not signed in or sign-in refused,
-            4 server unreachable, 5 invalid input, 6 not found, 7 permission denied, 8 rate limited,
+
+            Exit status: 0 success, 1 failure, 2 usage error, 3 not signed in or sign-in refused, \
+            4 server unreachable, 5 invalid input, 6 not found, 7 permission denied, 8 rate limited, \
             9 some files of an upload failed, 10 not offered by this server yet, 130 interrupted.
             """,
         subcommands: [
@@ -43,13 +44,13 @@ struct PhotoVaultCLI: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code.rawValue == ExitCode.validationFailure.rawValue {
-                let message = fullMessage(for: error)
                 if Output.json {
+                    let message = self.message(for: error)
                     FileHandle.standardError.write(Data("photovault: \(message)\n".utf8))
                     Output.printJSON(["error": ["message": message, "exit_status": 2] as [String: Any]])
                     terminate(2)
                 }
-                FileHandle.standardError.write(Data("\(message)\n".utf8))
+                FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
                 terminate(2)
             }
             exit(withError: error)
