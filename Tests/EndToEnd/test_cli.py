@@ -76,7 +76,7 @@ import re
 import shutil
 import signal
 
-from image_client import noise_image, run_tool, sha256_file, wait_for
+from image_client import MIB, noise_image, run_tool, sha256_file, wait_for
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -161,10 +161,15 @@ def test_upload_of_a_folder_lists_every_photo_and_skips_what_is_not_one(api, wor
 def test_an_interrupted_upload_resumes_without_sending_finished_files_again(api, workdir):
     home = signed_in(api, workdir)
     folder = workdir / "big"
-    # Noise PNGs do not compress: about 3.5 MB each.
-    photos = make_photos(folder, 8, width=1100, height=1050, suffix=".png")
+    # Sent in name order with --jobs 1: three small photos, one of about 19 MB (a noise PNG hardly
+    # not compress), four small ones. Ctrl-C comes while the large one is on its way.
+    first = make_photos(folder, 3, prefix="A_", suffix=".png", width=400, height=300)
+    large = make_photos(folder, 1, prefix="B_", suffix=".png", width=2900, height=2900, seed=2)[0]
+    last = make_photos(folder, 4, prefix="C_", suffix=".png", width=400, height=300, seed=3)
+    photos = first + [large] + last
     sizes = {p.name: p.stat().st_size for p in photos}
     total = sum(sizes.values())
+    assert sizes[large.name] > 16 * MIB
 
     env = dict(os.environ, HOME=str(home))
     env.pop("XDG_CONFIG_HOME", None)
@@ -172,34 +177,48 @@ def test_an_interrupted_upload_resumes_without_sending_finished_files_again(api,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     finished = []
     for line in process.stdout:
-        match = re.match(r"^\[\s*\d+/8\] uploaded .*/(IMG_\d+\.png) ", line)
+        match = re.match(r"^\[\s*\d+/8\] uploaded .*/(A_\d+\.png) ", line)
         if match:
             finished.append(match.group(1))
         if len(finished) == 3:
-            process.send_signal(signal.SIGINT)
             break
+    # The large photo's session, from the CLI's resume state: wait until the server holds a part.
+    state = home / ".config" / "photovault" / "uploads"
+    session_id = wait_for(lambda: next((json.loads(f.read_text())["sessionID"] for f in state.glob("*.json")
+                                        if json.loads(f.read_text())["path"].endswith(large.name)), None),
+                          timeout=120, what="the large photo's upload session")
+    token = json.loads((home / ".config" / "photovault" / "credentials.json").read_text())["accessToken"]
+    client = ReflectionClient(api.address)
+
+    def received():
+        reply, error = client.call("photovault.v1.ImageService/GetUploadSession", {"session_id": session_id}, token=token)
+        assert error is None, error
+        return int(reply.get("bytes_received", 0)) >= 8 * MIB
+    wait_for(received, timeout=120, what="8 MiB of the large photo stored")
+    process.send_signal(signal.SIGINT)
     rest = process.stdout.read()
     stderr = process.stderr.read()
     assert process.wait(timeout=60) == 130, stderr
     assert "Interrupted; run the same command again to resume." in stderr
-    assert "Summary: " in rest
-    uploaded_before = {image["file_name"] for image in run_json(api, home, "ls", "--all")["images"]}
-    assert set(finished) <= uploaded_before and len(uploaded_before) < 8
+    assert re.search(r"Summary: 3 uploaded, .* 1 interrupted, 4 not started\.", rest), rest
+    assert sorted(image["file_name"] for image in run_json(api, home, "ls", "--all")["images"]) == sorted(finished)
+    reply, _ = client.call("photovault.v1.ImageService/GetUploadSession", {"session_id": session_id}, token=token)
+    kept = int(reply["bytes_received"])
+    client.close()
 
     summary = run_json(api, home, "upload", str(folder), "--jobs", "1")
     assert summary["failed"] == 0 and summary["interrupted"] is False
-    assert summary["already_uploaded"] == len(uploaded_before)
-    assert summary["uploaded"] + summary["already_uploaded"] == 8
-    # Finished files are not sent again; a file cut off half-way continues where the server stopped.
-    not_yet = total - sum(sizes[name] for name in uploaded_before)
-    assert summary["bytes_sent"] <= not_yet
-    assert summary["bytes_sent"] < not_yet or summary["resumed"] == 0
+    # Finished files are not sent again; the large one continues where the server stopped.
+    assert summary["already_uploaded"] == 3 and summary["uploaded"] == 5 and summary["resumed"] == 1
+    entry = next(f for f in summary["files"] if f["path"].endswith(large.name))
+    assert entry["result"] == "uploaded" and entry["reason"] == "resumed"
+    assert entry["bytes_sent"] == sizes[large.name] - kept
+    assert summary["bytes_sent"] == total - sum(sizes[name] for name in finished) - kept
     listing = run_json(api, home, "ls", "--all")["images"]
     assert sorted(image["file_name"] for image in listing) == sorted(sizes)
     assert {image["sha256"] for image in listing} == {sha256_file(p) for p in photos}
     # Nothing of the interrupted run is left for the next one.
-    state = home / ".config" / "photovault" / "uploads"
-    assert not state.exists() or list(state.glob("*.json")) == []
+    assert list(state.glob("*.json")) == []
 
 
 def test_image_album_search_dashboard_and_admin_commands(api, workdir):
