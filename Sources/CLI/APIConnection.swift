@@ -67,7 +67,7 @@ actor TokenKeeper {
                 Credentials.delete()
                 throw CLIError.signInEnded(error.message)
             }
-            await self.store(reply)
+            self.store(reply)
             return reply.accessToken
         }
         refreshing = task

@@ -140,9 +140,15 @@ def test_upload_of_a_folder_lists_every_photo_and_skips_what_is_not_one(api, wor
     assert {image["sha256"] for image in listing["images"]} == {sha256_file(p) for p in photos + nested}
     assert sum(int(image["byte_size"]) for image in listing["images"]) == total
 
-    # Again: everything is already there, and nothing is sent.
-    again = run_json(api, home, "upload", str(folder))
+    # Again: everything is already there, and nothing is sent (the expired access token is
+    # refreshed on the way).
+    credentials = home / ".config" / "photovault" / "credentials.json"
+    saved = json.loads(credentials.read_text())
+    saved["accessToken"], saved["accessTokenExpiresAt"] = "expired", "2020-01-01T00:00:00Z"
+    credentials.write_text(json.dumps(saved))
+    again = run_json(api, home, "upload", str(folder), "--jobs", "4")
     assert again["already_uploaded"] == 30 and again["uploaded"] == 0 and again["bytes_sent"] == 0
+    assert json.loads(credentials.read_text())["refreshToken"] != saved["refreshToken"]
     assert sorted(s["path"].rsplit("/", 1)[-1] for s in again["skipped"]) == ["fake.jpg", "notes.txt"]
 
     # Duplicates are skipped without sending: a copy under another name, twins within one run.

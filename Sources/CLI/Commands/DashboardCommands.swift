@@ -83,7 +83,10 @@ struct DashboardStorage: AsyncParsableCommand {
         for row in reply.byMonth { print(String(format: "  %04d-%02d: ", row.year, row.month) + "\(row.imageCount) photos, \(Format.bytes(row.bytes))") }
         if !reply.byCamera.isEmpty {
             print("By camera:")
-            for row in reply.byCamera { print("  \(row.make) \(row.model): \(row.imageCount) photos, \(Format.bytes(row.bytes))") }
+            for row in reply.byCamera {
+                let camera = [row.make, row.model].filter { !$0.isEmpty }.joined(separator: " ")
+                print("  \(camera.isEmpty ? "unknown camera" : camera): \(row.imageCount) photos, \(Format.bytes(row.bytes))")
+            }
         }
         if !reply.largestImages.isEmpty {
             print("Largest:")
