@@ -16,10 +16,51 @@ struct PhotoVaultCLI: AsyncParsableCommand {
         commandName: "photovault",
         abstract: "The PhotoVault command-line client.",
         discussion: """
-            Exit status: 0 success, 1 failure, 2 usage error, 3 not signed in or token refused,
-            4 server unreachable, 5 invalid input, 6 not found, 7 permission denied, 8 rate limited.
+            Every command takes --json: one JSON document on stdout (errors too: {"error": {...}}).
+
+            Exit status: 0 success, 1 failure, 2 usage error, 3 not signed in or sign-in refused, \
+            4 server unreachable, 5 invalid input, 6 not found, 7 permission denied, 8 rate limited, \
+            9 some files of an upload failed, 10 not offered by this server yet, 130 interrupted.
             """,
-        subcommands: [Login.self, WhoAmI.self, Logout.self])
+        subcommands: [
+            Login.self, WhoAmI.self, Logout.self, Upload.self, ListImages.self, Show.self, Download.self, Edit.self,
+            Remove.self, Restore.self, Search.self, Caption.self, Albums.self, People.self, Events.self,
+            Dashboard.self, Admin.self,
+        ])
+
+    /// Like ArgumentParser's, but a usage error exits with 2 (and is JSON with --json).
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        Output.json = arguments.prefix { $0 != "--" }.contains("--json")
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let code as ExitCode {
+            terminate(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code.rawValue == ExitCode.validationFailure.rawValue {
+                if Output.json {
+                    let message = self.message(for: error)
+                    FileHandle.standardError.write(Data("photovault: \(message)\n".utf8))
+                    Output.printJSON(["error": ["message": message, "exit_status": 2] as [String: Any]])
+                    terminate(2)
+                }
+                FileHandle.standardError.write(Data("\(fullMessage(for: error))\n".utf8))
+                terminate(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Ends the process (the global `exit`, which ParsableCommand's own `exit(withError:)` hides).
+func terminate(_ status: Int32) -> Never {
+    exit(status)
 }
 
 /// Options every command takes.
@@ -49,36 +90,15 @@ struct GlobalOptions: ParsableArguments {
 func withAuthService<T: Sendable>(
     _ server: String, security: HTTP2ClientTransport.Posix.TransportSecurity, _ body: (Photovault_V1_AuthService.Client<HTTP2ClientTransport.Posix>) async throws -> T
 ) async throws -> T {
-    let parts = server.split(separator: ":")
-    guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
-        throw fail(.local("--server must be host:port, not '\(server)'."))
-    }
     do {
-        let host = String(parts[0])
-        // An address is not a host name: it must not be sent as the TLS server name (SNI).
-        let isAddress = host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
-        let transport = try HTTP2ClientTransport.Posix(
-            target: isAddress ? .ipv4(address: host, port: port) : .dns(host: host, port: port), transportSecurity: security)
-        return try await withGRPCClient(transport: transport) { client in
+        return try await withGRPCClient(transport: try transport(for: server, security: security)) { client in
             try await body(Photovault_V1_AuthService.Client(wrapping: client))
         }
-    } catch let error as RPCError {
-        throw fail(.server(error))
-    } catch let error as CLIError {
-        throw fail(error)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        throw fail(CLIError(error))
     }
-}
-
-/// Prints the sentence on stderr and returns the exit status to throw.
-func fail(_ error: CLIError) -> ExitCode {
-    FileHandle.standardError.write(Data("photovault: \(error)\n".utf8))
-    return ExitCode(error.exitCode)
-}
-
-/// Prints a value as JSON on stdout.
-func printJSON(_ object: [String: Any]) {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-    print(String(decoding: data, as: UTF8.self))
 }
 
 extension Photovault_V1_Role {
