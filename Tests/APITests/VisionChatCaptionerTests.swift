@@ -175,14 +175,14 @@ import Testing
     }
 
     @Test func closedPortIsUnreachable() async throws {
-        let fake = try FakeVisionChat(model: Self.model, key: Self.key)
-        fake.stopAndClean()
+        // A port held without listening: connections are refused, and no other test can take it.
+        let closed = try ClosedPort()
         let jpeg = try makeJPEG()
 
         // The shared client retries connecting until the deadline, then reports why it failed (or,
         // on a loaded machine, only that the deadline passed).
         let error = await failure { () async throws(VisionChatError) in
-            try await captioner(fake, timeout: .seconds(2)).caption(jpeg: jpeg, prompt: nil)
+            try await captioner(baseURL: closed.baseURL, timeout: .seconds(2)).caption(jpeg: jpeg, prompt: nil)
         }
 
         guard case .unreachable(let sentence) = error else {
@@ -193,14 +193,13 @@ import Testing
     }
 
     @Test func closedPortFailsAtOnceWithAClientThatDoesNotRetryConnecting() async throws {
-        let fake = try FakeVisionChat(model: Self.model, key: Self.key)
-        fake.stopAndClean()
+        let closed = try ClosedPort()
         let jpeg = try makeJPEG()
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         let captioner = VisionChatCaptioner(
-            settings: .init(baseURL: fake.baseURL, model: Self.model, apiKey: Self.key, timeout: .seconds(30)),
+            settings: .init(baseURL: closed.baseURL, model: Self.model, apiKey: Self.key, timeout: .seconds(30)),
             httpClient: client)
 
         let error = await failure { () async throws(VisionChatError) in
@@ -262,4 +261,34 @@ import Testing
         #expect(message(#"{"message":"Bad\n  request"}"#) == "Bad request")
         #expect(message("<html>502 Bad Gateway</html>") == nil)
     }
+}
+
+/// A loopback port bound but not listening, for as long as the value lives: connecting to it is
+/// refused, and no other test (or fake) can be given it meanwhile.
+final class ClosedPort {
+    private let socket: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            close(descriptor)
+            throw FakeFailure("could not reserve a loopback port")
+        }
+        socket = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(socket) }
+
+    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 }
