@@ -122,7 +122,8 @@ public final class VectorIndexes: Sendable {
 
     static func name(kind: String, dim: Int) -> String { "image_vectors_\(kind)_\(dim)_hnsw" }
 
-    func ensure(kind: String, dim: Int) async throws {
+    /// Creates the index for vectors of `kind` and length `dim` unless it exists.
+    public func ensure(kind: String, dim: Int) async throws {
         precondition(["image", "text"].contains(kind) && dim > 0)
         let name = Self.name(kind: kind, dim: dim)
         if known.withLock({ $0.contains(name) }) { return }

@@ -90,12 +90,12 @@ struct AnalysisResult: Sendable {
 }
 
 /// Renders vectors the way pgvector reads them: `[1,2.5,-0.25]`.
-enum VectorText {
-    static func literal(_ values: [Float]) -> String {
+public enum VectorText {
+    public static func literal(_ values: [Float]) -> String {
         "[" + values.map { "\($0)" }.joined(separator: ",") + "]"
     }
 
-    static func parse(_ text: String) -> [Float] {
+    public static func parse(_ text: String) -> [Float] {
         text.trimmingCharacters(in: CharacterSet(charactersIn: "[] ")).split(separator: ",").compactMap { Float($0) }
     }
 }

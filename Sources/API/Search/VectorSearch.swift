@@ -9,24 +9,29 @@ import PostgresNIO
 /// filters, are searched exactly (a sequential scan of that owner's rows, fast at that size);
 /// larger owners use the index with `ef_search` raised in proportion to how much of the table
 /// is theirs, and exactly again when that would exceed 1,000.
-struct VectorSearch: Sendable {
+public struct VectorSearch: Sendable {
     let database: Database
     let settings: SearchSettings
 
+    public init(database: Database, settings: SearchSettings) {
+        self.database = database
+        self.settings = settings
+    }
+
     /// One neighbour and its cosine similarity (1 is identical).
-    struct Neighbour: Sendable, Equatable {
-        var image: UUID
-        var similarity: Float
+    public struct Neighbour: Sendable, Equatable {
+        public var image: UUID
+        public var similarity: Float
     }
 
     /// How a search was done, for tests and logs.
-    enum Method: Sendable, Equatable {
+    public enum Method: Sendable, Equatable {
         case exact
         case index(efSearch: Int)
     }
 
     /// The owner's `limit` nearest images to `vector` among vectors of `kind` made by `model`.
-    func nearest(
+    public func nearest(
         owner: UUID, kind: String, model: String, vector: [Float], filters: SearchFilters = SearchFilters(),
         excluding: UUID? = nil, limit: Int
     ) async throws -> (neighbours: [Neighbour], method: Method) {
