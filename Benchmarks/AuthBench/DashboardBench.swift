@@ -15,20 +15,7 @@ struct DashboardLatency: AsyncParsableCommand {
     @Option(help: "Timed repetitions of each call (the median is printed).") var repetitions = 15
 
     func run() async throws {
-        var logger = Logger(label: "photovault-bench")
-        logger.logLevel = .warning
-        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("photovault-bench-dashboard-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let bin = try EmbeddedPostgres.locateBinaries(explicit: nil, projectRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        let server = EmbeddedPostgres(binFolder: bin, folder: folder.appendingPathComponent("postgres"), logger: logger)
-        try server.start()
-        defer { try? server.stop() }
-        try await server.createDatabaseIfMissing("bench", logger: logger)
-        let database = Database(configuration: server.configuration(database: "bench"), logger: logger, connectionWait: .seconds(60))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            await database.client.start(in: &group)
-            defer { group.cancelAll() }
-            try await Migrator(database: database, logger: logger).migrate()
+        try await withBenchDatabase(name: "dashboard") { database in
             let user = UUID(), other = UUID()
             for (id, email) in [(user, "measured@example.com"), (other, "other@example.com")] {
                 try await database.execute("""
@@ -77,5 +64,26 @@ struct DashboardLatency: AsyncParsableCommand {
             print(String(format: "GetStorageAnalysis (owner):           %.2f ms  = %.1f× baseline", storage, storage / baseline))
             print(String(format: "GetStorageAnalysis (all users):       %.2f ms  = %.1f× baseline", everyone, everyone / baseline))
         }
+    }
+}
+
+/// Runs `body` on a migrated database of a fresh embedded PostgreSQL under the temporary folder,
+/// removed afterwards: the ground of the database benchmarks.
+func withBenchDatabase(name: String, _ body: (Database) async throws -> Void) async throws {
+    var logger = Logger(label: "photovault-bench")
+    logger.logLevel = .warning
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("photovault-bench-\(name)-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let bin = try EmbeddedPostgres.locateBinaries(explicit: nil, projectRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    let server = EmbeddedPostgres(binFolder: bin, folder: folder.appendingPathComponent("postgres"), logger: logger)
+    try server.start()
+    defer { try? server.stop() }
+    try await server.createDatabaseIfMissing("bench", logger: logger)
+    let database = Database(configuration: server.configuration(database: "bench"), logger: logger, connectionWait: .seconds(60))
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        await database.client.start(in: &group)
+        defer { group.cancelAll() }
+        try await Migrator(database: database, logger: logger).migrate()
+        try await body(database)
     }
 }

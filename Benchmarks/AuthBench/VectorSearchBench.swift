@@ -17,20 +17,7 @@ struct VectorSearchLatency: AsyncParsableCommand {
     @Option(help: "Queries per owner.") var queries = 40
 
     func run() async throws {
-        var logger = Logger(label: "photovault-bench")
-        logger.logLevel = .warning
-        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("photovault-bench-vectors-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let bin = try EmbeddedPostgres.locateBinaries(explicit: nil, projectRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        let server = EmbeddedPostgres(binFolder: bin, folder: folder.appendingPathComponent("postgres"), logger: logger)
-        try server.start()
-        defer { try? server.stop() }
-        try await server.createDatabaseIfMissing("bench", logger: logger)
-        let database = Database(configuration: server.configuration(database: "bench"), logger: logger, connectionWait: .seconds(60))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            await database.client.start(in: &group)
-            defer { group.cancelAll() }
-            try await Migrator(database: database, logger: logger).migrate()
+        try await withBenchDatabase(name: "vectors") { database in
             let owners = [(UUID(), large), (UUID(), small)]
             // 200 cluster centres; every vector is a centre plus noise, as photos of similar scenes are.
             try await database.execute("""

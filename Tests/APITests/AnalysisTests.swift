@@ -198,7 +198,7 @@ struct AnalysisTests {
         let first = CallCounter(), second = CallCounter()
         let secondPort = try InferenceFixture.freePort()
         try await InferenceFixture.withServer(
-            services: { [CountingInference(real: InferenceServiceHandler(models: $0), calls: first)] }, models: .offlineDefaults
+            services: { [AlteredInference.counting(InferenceServiceHandler(models: $0), into: first)] }, models: .offlineDefaults
         ) { firstPort in
             try await withTestAPI(configure: {
                 $0.useInference(port: firstPort)
@@ -206,7 +206,7 @@ struct AnalysisTests {
             }) { api in
                 let token = try await api.register("owner@example.com").accessToken
                 try await InferenceFixture.withServer(
-                    services: { [CountingInference(real: InferenceServiceHandler(models: $0), calls: second)] },
+                    services: { [AlteredInference.counting(InferenceServiceHandler(models: $0), into: second)] },
                     models: .offlineDefaults, port: secondPort
                 ) { _ in
                     try await api.eventually("both servers healthy") {
@@ -263,7 +263,7 @@ struct AnalysisTests {
         let fixtures = try Fixtures()
         let photo = try photos(1, fixtures: fixtures)[0]
         try await InferenceFixture.withServer(
-            services: { registry in [ShortVectorInference(real: InferenceServiceHandler(models: registry))] }, models: .everything
+            services: { registry in [AlteredInference.shortVectors(InferenceServiceHandler(models: registry))] }, models: .everything
         ) { port in
             try await withTestAPI(configure: { $0.useInference(port: port) }) { api in
                 let token = try await api.register("owner@example.com").accessToken
@@ -328,19 +328,32 @@ struct AnalysisTests {
     }
 }
 
-/// A replica that serves the real models but cuts image embeddings to 7 values, as a replica
-/// serving another model would: what the API must refuse.
-struct ShortVectorInference: Photovault_Inference_V1_InferenceService.SimpleServiceProtocol {
+/// A replica that serves the real models through `real`, with its Analyze replies passed
+/// through `alter` first: a misbehaving or an observed replica.
+struct AlteredInference: Photovault_Inference_V1_InferenceService.SimpleServiceProtocol {
     let real: InferenceServiceHandler
+    let alter: @Sendable (inout Photovault_Inference_V1_AnalyzeResponse) -> Void
+
+    /// Cuts image embeddings to 7 values, as a replica serving another model would: what the API must refuse.
+    static func shortVectors(_ real: InferenceServiceHandler) -> Self {
+        Self(real: real) { response in
+            if response.hasImageEmbedding {
+                response.imageEmbedding.values = Array(response.imageEmbedding.values.prefix(7))
+                response.imageEmbedding.dim = 7
+            }
+        }
+    }
+
+    /// Counts the Analyze calls it answers.
+    static func counting(_ real: InferenceServiceHandler, into counter: CallCounter) -> Self {
+        Self(real: real) { _ in counter.count.withLock { $0 += 1 } }
+    }
 
     func analyze(
         request: Photovault_Inference_V1_AnalyzeRequest, context: ServerContext
     ) async throws -> Photovault_Inference_V1_AnalyzeResponse {
         var response = try await real.analyze(request: request, context: context)
-        if response.hasImageEmbedding {
-            response.imageEmbedding.values = Array(response.imageEmbedding.values.prefix(7))
-            response.imageEmbedding.dim = 7
-        }
+        alter(&response)
         return response
     }
 
@@ -361,31 +374,6 @@ struct ShortVectorInference: Photovault_Inference_V1_InferenceService.SimpleServ
 final class CallCounter: Sendable {
     let count = Mutex(0)
     var value: Int { count.withLock { $0 } }
-}
-
-/// A replica that counts the Analyze calls it answers.
-struct CountingInference: Photovault_Inference_V1_InferenceService.SimpleServiceProtocol {
-    let real: InferenceServiceHandler
-    let calls: CallCounter
-
-    func analyze(
-        request: Photovault_Inference_V1_AnalyzeRequest, context: ServerContext
-    ) async throws -> Photovault_Inference_V1_AnalyzeResponse {
-        calls.count.withLock { $0 += 1 }
-        return try await real.analyze(request: request, context: context)
-    }
-
-    func embedText(
-        request: Photovault_Inference_V1_EmbedTextRequest, context: ServerContext
-    ) async throws -> Photovault_Inference_V1_EmbedTextResponse {
-        try await real.embedText(request: request, context: context)
-    }
-
-    func listModels(
-        request: Photovault_Inference_V1_ListModelsRequest, context: ServerContext
-    ) async throws -> Photovault_Inference_V1_ListModelsResponse {
-        try await real.listModels(request: request, context: context)
-    }
 }
 
 /// Test inputs that come with the project's Python packages.
