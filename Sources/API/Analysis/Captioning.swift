@@ -85,15 +85,7 @@ public struct Captioning: Sendable {
         guard prompt.utf8.count <= Self.maximumBLIPPrompt else {
             throw APIError.invalid("prompt", "is \(prompt.utf8.count) bytes; the BLIP model takes at most \(Self.maximumBLIPPrompt)")
         }
-        guard inference.isConfigured else {
-            throw APIError.failedPrecondition("No inference server is configured (PHOTOVAULT_INFERENCE_URLS), so BLIP cannot caption.")
-        }
-        guard let models = inference.servedModels else {
-            throw APIError.unavailable("No inference server is reachable right now; try again later.")
-        }
-        guard models.caption != nil else {
-            throw APIError.failedPrecondition("The inference service serves no caption model (BLIP); see its ListModels.")
-        }
+        _ = try inference.requireModel(\.caption, for: "Captioning with BLIP")
         do {
             let response = try await inference.analyze(.with {
                 $0.image = Data(preview)

@@ -76,6 +76,21 @@ public final class InferenceClient: Service, Sendable {
     /// How many servers passed their last health check.
     public var healthyCount: Int { states.withLock { $0.filter(\.healthy).count } }
 
+    /// The served model that `task` needs, for a call made on a user's behalf: FAILED_PRECONDITION
+    /// when no server is configured or none serves such a model, UNAVAILABLE while none is reachable.
+    func requireModel(_ model: KeyPath<ServedModels, ServedModels.Model?>, for task: String) throws -> ServedModels.Model {
+        guard isConfigured else {
+            throw APIError.failedPrecondition("\(task) needs the inference service, and none is configured (PHOTOVAULT_INFERENCE_URLS).")
+        }
+        guard let models = servedModels else {
+            throw APIError.unavailable("No inference server is reachable right now; try again later.")
+        }
+        guard let served = models[keyPath: model] else {
+            throw APIError.failedPrecondition("The inference service serves no model for \(task); see its ListModels.")
+        }
+        return served
+    }
+
     /// Whether any server passed its last health check.
     public var isAvailable: Bool { states.withLock { $0.contains(where: \.healthy) } }
 

@@ -16,6 +16,15 @@ struct ImageRepository: Sendable {
         return try await withDetails([record]).first
     }
 
+    /// The owner's images among `ids` that are not in the trash, with tags and stages, in no order.
+    func find(owner: UUID, ids: [UUID]) async throws -> [ImageRecord] {
+        guard !ids.isEmpty else { return [] }
+        let records = try await database.rows(
+            "SELECT \(unescaped: ImageRecord.columns) FROM images WHERE id = ANY(\(ids)) AND owner_id = \(owner) AND deleted_at IS NULL",
+            ImageRecord.init(row:))
+        return try await withDetails(records)
+    }
+
     /// The owner's image with these exact bytes, if any.
     func find(owner: UUID, sha256: [UInt8], in transaction: Transaction? = nil) async throws -> ImageRecord? {
         let hash = Data(sha256)

@@ -224,15 +224,7 @@ public struct ImageSearch: Sendable {
 
     /// The largest face the inference service finds in `photo`, with its descriptor.
     func largestFace(in photo: [UInt8]) async throws -> (descriptor: [Float], model: String, box: (x: Int, y: Int, width: Int, height: Int)) {
-        guard inference.isConfigured else {
-            throw APIError.failedPrecondition("Face search needs the inference service, and none is configured (PHOTOVAULT_INFERENCE_URLS).")
-        }
-        guard let models = inference.servedModels else {
-            throw APIError.unavailable("No inference server is reachable right now; try again later.")
-        }
-        guard let faceModel = models.faces else {
-            throw APIError.failedPrecondition("The inference service serves no face model; see its ListModels.")
-        }
+        let faceModel = try inference.requireModel(\.faces, for: "Face search")
         let response: Photovault_Inference_V1_AnalyzeResponse
         do {
             response = try await inference.analyze(.with {
@@ -260,13 +252,9 @@ public struct ImageSearch: Sendable {
 
     // MARK: - Helpers
 
-    /// The owner's images by id, with tags and stages.
+    /// The owner's live images by id, with tags and stages.
     private func load(owner: UUID, ids: [UUID]) async throws -> [UUID: ImageRecord] {
-        guard !ids.isEmpty else { return [:] }
-        let records = try await database.rows(
-            "SELECT \(unescaped: ImageRecord.columns) FROM images WHERE id = ANY(\(ids)) AND owner_id = \(owner) AND deleted_at IS NULL",
-            ImageRecord.init(row:))
-        return Dictionary(uniqueKeysWithValues: try await images.withDetails(records).map { ($0.id, $0) })
+        Dictionary(uniqueKeysWithValues: try await images.find(owner: owner, ids: ids).map { ($0.id, $0) })
     }
 
     /// A page token's scope: the owner and the request, hashed, so a token is refused with any
