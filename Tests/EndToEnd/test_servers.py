@@ -2,7 +2,9 @@
 
 import concurrent.futures
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import grpc
@@ -69,7 +71,6 @@ def test_sigterm_lets_calls_in_flight_finish_loses_nothing_and_stops_postgres(wo
     with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
         futures = {pool.submit(register, email): email for email in emails}
         # Argon2id keeps each sign-up busy for tens of milliseconds: stop while they run.
-        import time
         time.sleep(0.05)
         server.process.send_signal(__import__("signal").SIGTERM)
         outcomes = {futures[future]: future.result() for future in concurrent.futures.as_completed(futures)}
@@ -165,25 +166,33 @@ def test_half_a_tls_configuration_is_refused(workdir):
     assert "PHOTOVAULT_TLS_CERT and PHOTOVAULT_TLS_KEY must be set together" in result.stderr
 
 
-def test_a_database_outage_is_unavailable_and_the_api_recovers(workdir):
-    server = Server("photovault-api", workdir).start()
-    client = ReflectionClient(server.address)
+def embedded_postgres(workdir, action):
+    """Runs pg_ctl on the API's embedded PostgreSQL: "stop" (immediately) or "start"."""
     pg_ctl = sorted(ROOT.glob(".venv/lib/python*/site-packages/pgserver/pginstall/bin/pg_ctl"))[-1]
     data = workdir / "var" / "postgres" / "data"
     as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    if action == "stop":
+        arguments = ["-m", "immediate", "-w", "stop"]
+    else:
+        socket_dir = workdir / "var" / "postgres" / "run"
+        arguments = ["-l", str(workdir / "var" / "postgres" / "postgres.log"),
+                     "-o", f"-c listen_addresses='' -k {socket_dir} -p 5432", "-w", "start"]
+    subprocess.run([*as_owner, str(pg_ctl), "-D", str(data), *arguments], check=True, capture_output=True)
+
+
+def test_a_database_outage_is_unavailable_and_the_api_recovers(workdir):
+    server = Server("photovault-api", workdir).start()
+    client = ReflectionClient(server.address)
     try:
         _, error = client.call("photovault.v1.AuthService/Register", {"email": "outage@example.com", "password": PASSWORD, "name": "O"})
         assert error is None
-        subprocess.run([*as_owner, str(pg_ctl), "-D", str(data), "-m", "immediate", "-w", "stop"], check=True, capture_output=True)
+        embedded_postgres(workdir, "stop")
 
         _, error = client.call("photovault.v1.AuthService/Login", {"email": "outage@example.com", "password": PASSWORD}, timeout=30)
         assert error.code() == grpc.StatusCode.UNAVAILABLE, error
         assert error.details() == "The database is unavailable right now; retry shortly."
 
-        socket_dir = workdir / "var" / "postgres" / "run"
-        subprocess.run([*as_owner, str(pg_ctl), "-D", str(data), "-l", str(workdir / "var" / "postgres" / "postgres.log"),
-                        "-o", f"-c listen_addresses='' -k {socket_dir} -p 5432", "-w", "start"], check=True, capture_output=True)
-        import time
+        embedded_postgres(workdir, "start")
         deadline = time.time() + 30
         while True:
             _, error = client.call("photovault.v1.AuthService/Login", {"email": "outage@example.com", "password": PASSWORD})
@@ -194,3 +203,14 @@ def test_a_database_outage_is_unavailable_and_the_api_recovers(workdir):
     finally:
         client.close()
         server.stop()
+
+
+def test_sigterm_stops_the_api_while_its_database_is_down(workdir):
+    # Stopped right after start, PostgreSQL goes away in the middle of the first places load and
+    # under the notification listener; neither may keep the process from stopping.
+    server = Server("photovault-api", workdir).start()
+    embedded_postgres(workdir, "stop")
+    time.sleep(1)
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(timeout=30)
+    assert "photovault-api shutting down" in server.log()

@@ -24,7 +24,13 @@ public struct NotificationListener: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        // Cancelled on shutdown rather than left to notice it: while the database is down the
+        // listener waits for a connection, and that wait must not hold up SIGTERM.
+        await cancelWhenGracefulShutdown { await listen() }
+    }
+
+    private func listen() async {
+        while !Task.isCancelled {
             do {
                 try await database.client.withConnection { connection in
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -33,7 +39,7 @@ public struct NotificationListener: Service {
                                 try await connection.listen(on: channel) { notifications in
                                     // LISTEN is in place now: look for what arrived while we were not.
                                     onConnect()
-                                    for try await notification in notifications.cancelOnGracefulShutdown() {
+                                    for try await notification in notifications {
                                         handler(notification.payload)
                                     }
                                 }
@@ -43,7 +49,7 @@ public struct NotificationListener: Service {
                     }
                 }
             } catch {
-                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                if Task.isCancelled { return }
                 logger.warning("notification listener lost its connection; retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
