@@ -181,7 +181,7 @@ let package = Package(
         .executableTarget(
             name: "AuthBench",
             dependencies: [
-                "API", "Media", "PhotoVaultProto",
+                "API", "Media", "PhotoVaultProto", "TestImages",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),

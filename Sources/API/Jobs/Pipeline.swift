@@ -2,7 +2,9 @@
 /// stage of an image, and which jobs follow when one finishes.
 ///
 ///     upload ─▶ derivatives ─▶ analyze ─┬▶ text_index
-///                                       └▶ duplicates
+///                                       ├▶ duplicates
+///                                       └▶ cluster_faces (the owner's new faces, one job per owner)
+///     PeopleService.Recluster ─▶ cluster_faces, or recluster_faces (everything again); also nightly
 ///     UpdateMetadata, AnalyzeImage(save) ─▶ text_index
 ///     a served model changes ─▶ reindex ─▶ analyze / text_index of the images it left behind
 public enum Pipeline {
@@ -22,6 +24,13 @@ public enum Pipeline {
     /// Queues analysis for images whose vectors were made by another model than the one served.
     public static let reindex = "reindex"
     public static let purge = "purge"
+    /// Puts the owner's new (and waiting) faces into people, one face at a time.
+    public static let clusterFaces = "cluster_faces"
+    /// Clusters all of the owner's faces again (DBSCAN), keeping what the user edited.
+    public static let reclusterFaces = "recluster_faces"
+
+    /// Kinds that work on an owner's whole library rather than one image.
+    public static let ownerWide: Set<String> = [clusterFaces, reclusterFaces]
 
     /// The jobs that call the inference service, which wait (not fail) while it is down.
     public static let needsInference = [analyze, textIndex]
@@ -43,7 +52,7 @@ public enum Pipeline {
     public static func next(after kind: String) -> [String] {
         switch kind {
         case derivatives: [analyze]
-        case analyze: [textIndex, duplicates]
+        case analyze: [textIndex, duplicates, clusterFaces]
         default: []
         }
     }

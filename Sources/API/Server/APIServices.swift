@@ -29,6 +29,8 @@ public struct APIServices: Sendable {
     let analysis: AnalysisRepository
     /// Albums and browsing by place and date.
     public let albums: AlbumLibrary
+    public let people: PeopleLibrary
+    public let clusterer: FaceClusterer
     /// Library figures for the dashboard.
     public let dashboard: Dashboard
     /// Reverse geocoding.
@@ -72,6 +74,8 @@ public struct APIServices: Sendable {
             database: database, repository: analysis, vault: vault, inference: inference,
             visionChat: config.visionChat.map { VisionChatCaptioner(settings: $0, httpClient: VisionChatCaptioner.processClient) }, logger: logger)
         self.albums = AlbumLibrary(database: database, logger: logger)
+        self.people = PeopleLibrary(database: database, settings: config.clustering, logger: logger)
+        self.clusterer = FaceClusterer(database: database, settings: config.clustering, logger: logger)
         self.dashboard = Dashboard(database: database)
         self.places = PlaceDirectory(database: database, logger: logger)
         self.config = config
@@ -85,7 +89,7 @@ public struct APIServices: Sendable {
             AdminServiceHandler(administration: administration, authenticator: authenticator),
             ImageServiceHandler(library: library, authenticator: authenticator, hub: hub, captioning: captioning),
             SearchServiceHandler(search: search, authenticator: authenticator), AlbumServiceHandler(albums: albums, authenticator: authenticator),
-            PeopleServiceHandler(), EventServiceHandler(), DashboardServiceHandler(dashboard: dashboard, authenticator: authenticator),
+            PeopleServiceHandler(people: people, authenticator: authenticator), EventServiceHandler(), DashboardServiceHandler(dashboard: dashboard, authenticator: authenticator),
         ]
     }
 
@@ -113,6 +117,8 @@ public struct APIServices: Sendable {
                 DuplicatesJob(database: database, logger: logger),
                 ReindexJob(database: database, logger: logger),
                 PurgeJob(database: database, vault: vault, limits: config.imageLimits, logger: logger),
+                ClusterFacesJob(kind: Pipeline.clusterFaces, clusterer: clusterer, logger: logger),
+                ClusterFacesJob(kind: Pipeline.reclusterFaces, clusterer: clusterer, logger: logger),
             ],
             count: config.workers, signal: wake, logger: logger)
         // Analysis that waited for the inference service resumes as soon as a server is back, and

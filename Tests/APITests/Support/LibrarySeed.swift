@@ -31,7 +31,7 @@ extension TestAPI {
         try await database.rows("""
             INSERT INTO images (id, owner_id, file_name, format, byte_size, sha256, width, height, taken_at,
                 data_key_version, original_key)
-            SELECT gen_random_uuid(), \(owner), 'seed-' || n || '.jpg', 'jpeg', \(bytes), sha256(convert_to(\(owner.uuidString) || n, 'UTF8')),
+            SELECT gen_random_uuid(), \(owner), 'seed-' || n || '.jpg', 'jpeg', \(bytes), sha256(convert_to(\(owner.uuidString + UUID().uuidString) || n, 'UTF8')),
                 640, 480, \(start) + n * interval '1 hour', 1, 'seed/' || n
             FROM generate_series(1, \(Int32(count))) AS n
             RETURNING id
