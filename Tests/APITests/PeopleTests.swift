@@ -169,6 +169,26 @@ private func labels(_ persons: [UUID?]) -> [Int?] {
         }
     }
 
+    @Test func theNightlyPassReclustersOwnersWithNewFacesOncePerDay() async throws {
+        let faces = SyntheticFaces(people: 2, facesPerPerson: 5...5, strangers: 0, seed: 13)
+        try await withTestAPI { api in
+            let owner = try await api.userID(try await api.register("nightly@example.com").accessToken)
+            _ = try await api.register("no-faces@example.com")
+            try await api.seedFaces(owner: owner, descriptors: faces.descriptors)
+            let housekeeping = Housekeeping(database: api.database, logger: Logger(label: "test"))
+            try await housekeeping.sweep()
+            try await api.eventually("the nightly recluster done") {
+                try await api.number("SELECT count(*) FROM jobs WHERE kind = 'recluster_faces' AND state = 'succeeded'") == 1
+            }
+            #expect(try await api.number("SELECT count(DISTINCT person_id) FROM faces") == 2)
+            #expect(try await api.number("SELECT count(*) FROM jobs WHERE kind = 'recluster_faces' AND owner_id IS DISTINCT FROM '\(owner.uuidString)'") == 0)
+            // Within the day, a second sweep queues nothing, even with new faces.
+            try await api.seedFaces(owner: owner, descriptors: [faces.descriptors[0]])
+            try await housekeeping.sweep()
+            #expect(try await api.number("SELECT count(*) FROM jobs WHERE kind = 'recluster_faces'") == 1)
+        }
+    }
+
     // MARK: - Real photos
 
     @Test func facesInRealPhotosBecomeOnePersonWithAnAlbumAndASearchFilter() async throws {
