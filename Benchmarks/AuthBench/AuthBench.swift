@@ -13,7 +13,7 @@ struct AuthBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "photovault-bench",
         abstract: "Login cost against its Argon2id baseline; derivative cost against vipsthumbnail; an upload sink.",
-        subcommands: [Login.self, Derivatives.self, UploadSink.self, DashboardLatency.self, VectorSearchLatency.self])
+        subcommands: [Login.self, Derivatives.self, UploadSink.self, DashboardLatency.self, VectorSearchLatency.self, FaceClusteringLatency.self])
 }
 
 /// Login latency over gRPC, next to the cost of one Argon2id verification measured in the same run.

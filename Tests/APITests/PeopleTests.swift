@@ -189,6 +189,61 @@ private func labels(_ persons: [UUID?]) -> [Int?] {
         }
     }
 
+    @Test func theDashboardCountsPeoplePairsAndUnnamedClustersLikeSQL() async throws {
+        let faces = SyntheticFaces(people: 3, facesPerPerson: 6...6, strangers: 0, seed: 17)
+        try await withTestAPI { api in
+            let token = try await api.register("dashboard@example.com").accessToken
+            let other = try await api.register("other@example.com").accessToken
+            let auth = TestAPI.bearer(token)
+            let owner = try await api.userID(token)
+            let ids = try await api.seedFaces(owner: owner, descriptors: faces.descriptors)
+            try await api.seedFaces(owner: try await api.userID(other), descriptors: faces.descriptors)
+            // Faces 0–3 of the second person are in the photos of faces 0–3 of the first, and
+            // faces 0–1 of the third too: group photos.
+            let byIdentity = Dictionary(grouping: ids.indices, by: { faces.identities[$0] }).mapValues { $0.map { ids[$0] } }
+            for (identity, shared) in [(1, 4), (2, 2)] {
+                for k in 0..<shared {
+                    try await api.database.execute("""
+                        UPDATE faces SET image_id = (SELECT image_id FROM faces WHERE id = \(byIdentity[0]![k])) WHERE id = \(byIdentity[identity]![k])
+                        """)
+                }
+            }
+            // People as clustering would make them (clustering itself is tested above).
+            var personOf: [Int: String] = [:]
+            for identity in 0..<3 {
+                let id = UUID()
+                try await api.database.execute("INSERT INTO people (id, owner_id) VALUES (\(id), \(owner))")
+                try await api.database.execute("UPDATE faces SET person_id = \(id) WHERE id = ANY(\(byIdentity[identity]!))")
+                personOf[identity] = id.uuidString.lowercased()
+            }
+            let person = { (identity: Int) in personOf[identity]! }
+            let first = person(0), second = person(1), third = person(2)
+            _ = try await api.people.updatePerson(.with { $0.personID = first; $0.name = "Ann" }, metadata: auth)
+
+            let analysis = try await api.dashboard.getPersonAnalysis(.init(), metadata: auth)
+            #expect(analysis.people.map(\.personID) == [first, second, third].sorted { a, b in a == first || (b != first && a < b) })
+            #expect(analysis.people.map(\.photoCount) == [6, 6, 6] && analysis.people[0].name == "Ann" && !analysis.people[0].coverFaceID.isEmpty)
+            let pairs = analysis.pairs.map { [$0.personAID, $0.personBID].sorted() + [String($0.sharedPhotoCount)] }
+            #expect(pairs.first == [first, second].sorted() + ["4"])
+            #expect(Set(pairs) == [[first, second].sorted() + ["4"], [first, third].sorted() + ["2"], [second, third].sorted() + ["2"]])
+            #expect(analysis.unnamedClusterCount == 2)
+            // Against a direct count: photos per person, and the photo count of the library.
+            #expect(try await api.number("SELECT count(DISTINCT image_id) FROM faces WHERE owner_id = '\(owner.uuidString)'") == 18 - 4 - 2)
+            let stats = try await api.dashboard.getStats(.init(), metadata: auth)
+            #expect(stats.personCount == 3 && stats.faceCount == 18)
+
+            // A hidden person leaves the analysis, the pairs and the counts.
+            _ = try await api.people.updatePerson(.with { $0.personID = third; $0.hidden = true }, metadata: auth)
+            let withoutThird = try await api.dashboard.getPersonAnalysis(.with { $0.limit = 1 }, metadata: auth)
+            #expect(withoutThird.people.map(\.personID) == [first] && withoutThird.pairs.count == 1 && withoutThird.unnamedClusterCount == 1)
+            #expect(try await api.dashboard.getStats(.init(), metadata: auth).personCount == 2)
+            // The other user sees only their own (unclustered) library; everyone's needs the admin.
+            #expect(try await api.dashboard.getPersonAnalysis(.init(), metadata: TestAPI.bearer(other)).people.isEmpty)
+            #expect(await rpcError { try await api.dashboard.getPersonAnalysis(.with { $0.allUsers = true }, metadata: TestAPI.bearer(other)) }?.code == .permissionDenied)
+            #expect(try await api.dashboard.getPersonAnalysis(.with { $0.allUsers = true }, metadata: auth).people.count == 2)
+        }
+    }
+
     // MARK: - Real photos
 
     @Test func facesInRealPhotosBecomeOnePersonWithAnAlbumAndASearchFilter() async throws {

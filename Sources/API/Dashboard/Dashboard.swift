@@ -82,6 +82,26 @@ public struct LocationAnalysis: Sendable, Equatable {
     public var points: [MapPoint] = []
 }
 
+/// People by photo count, who appears with whom, and what is left to name.
+public struct PersonAnalysis: Sendable, Equatable {
+    public struct PersonPhotos: Sendable, Equatable {
+        public var personID: UUID
+        public var name: String
+        public var photoCount: Int64
+        public var coverFaceID: UUID?
+    }
+
+    public struct Pair: Sendable, Equatable {
+        public var personA: UUID
+        public var personB: UUID
+        public var sharedPhotoCount: Int64
+    }
+
+    public var people: [PersonPhotos] = []
+    public var pairs: [Pair] = []
+    public var unnamedClusterCount: Int64 = 0
+}
+
 /// The dashboard domain: read-only figures over a ``DashboardScope``. Trashed images are left
 /// out unless a figure says otherwise.
 public struct Dashboard: Sendable {
@@ -116,6 +136,12 @@ public struct Dashboard: Sendable {
     public func storage(_ scope: DashboardScope, largestLimit: Int32) async throws -> StorageAnalysis {
         let limit = try PageToken.pageSize(largestLimit, default: 20, maximum: 100, field: "largest_limit")
         return try await repository.storage(scope, largestLimit: limit)
+    }
+
+    /// The `limit` (1–500, 0 → 50) people with most photos, the pairs seen together most, and
+    /// how many people are still unnamed. Hidden people are left out.
+    public func people(_ scope: DashboardScope, limit: Int32) async throws -> PersonAnalysis {
+        try await repository.people(scope, limit: try PageToken.pageSize(limit, field: "limit"))
     }
 
     /// Countries and cities, the share of photos with GPS, and map points in cells of

@@ -21,13 +21,16 @@ struct DashboardRepository: Sendable {
                 (SELECT count(*) FROM faces f JOIN images fi ON fi.id = f.image_id
                  WHERE (\(owner)::uuid IS NULL OR f.owner_id = \(owner)) AND fi.deleted_at IS NULL),
                 (SELECT count(*) FROM jobs WHERE (\(owner)::uuid IS NULL OR owner_id = \(owner)) AND state IN ('queued', 'running')),
-                (SELECT count(*) FROM jobs WHERE (\(owner)::uuid IS NULL OR owner_id = \(owner)) AND state IN ('failed', 'dead'))
+                (SELECT count(*) FROM jobs WHERE (\(owner)::uuid IS NULL OR owner_id = \(owner)) AND state IN ('failed', 'dead')),
+                (SELECT count(*) FROM people p WHERE (\(owner)::uuid IS NULL OR p.owner_id = \(owner)) AND NOT p.hidden
+                   AND EXISTS (SELECT 1 FROM faces pf JOIN images pi ON pi.id = pf.image_id AND pi.deleted_at IS NULL
+                               WHERE pf.person_id = p.id))
             FROM i
             """) { row in
-            let (live, trashed, original, derived, places, albums, faces, pending, failed) =
-                try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
+            let (live, trashed, original, derived, places, albums, faces, pending, failed, people) =
+                try row.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
             return LibraryStats(
-                imageCount: live, trashedImageCount: trashed, originalBytes: original, derivativeBytes: derived, personCount: 0,
+                imageCount: live, trashedImageCount: trashed, originalBytes: original, derivativeBytes: derived, personCount: people,
                 albumCount: albums, placeCount: places, faceCount: faces, jobsPending: pending, jobsFailed: failed)
         } ?? LibraryStats()
     }
@@ -149,5 +152,49 @@ struct DashboardRepository: Sendable {
             return LocationAnalysis.MapPoint(latitude: latitude, longitude: longitude, imageCount: count)
         }
         return (all == 0 ? 0 : Double(withGPS) / Double(all), points)
+    }
+
+    /// Visible people by photo count, the pairs seen together most, and unnamed clusters.
+    func people(_ scope: DashboardScope, limit: Int) async throws -> PersonAnalysis {
+        let owner = scope.owner
+        var analysis = PersonAnalysis()
+        // Which visible person is in which live image, once per pair.
+        let shown = """
+            SELECT DISTINCT f.person_id, f.image_id FROM faces f
+            JOIN images i ON i.id = f.image_id AND i.deleted_at IS NULL
+            JOIN people p ON p.id = f.person_id AND NOT p.hidden
+            """
+        analysis.people = try await database.rows("""
+            SELECT p.id, p.name, s.photos, c.id AS cover
+            FROM (SELECT person_id, count(*) AS photos FROM (\(unescaped: shown)
+                  WHERE \(owner)::uuid IS NULL OR f.owner_id = \(owner)) AS shown GROUP BY person_id) s
+            JOIN people p ON p.id = s.person_id
+            LEFT JOIN LATERAL (
+                SELECT f.id FROM faces f WHERE f.person_id = p.id
+                ORDER BY coalesce(f.id = p.cover_face_id, false) DESC, (f.too_small OR f.too_blurry),
+                    f.detection_score * f.box_width * f.box_height DESC, f.id
+                LIMIT 1) c ON true
+            ORDER BY s.photos DESC, p.name = '', p.name, p.id
+            LIMIT \(Int32(limit))
+            """) { row in
+            let (id, name, photos, cover) = try row.decode((UUID, String, Int64, UUID?).self)
+            return .init(personID: id, name: name, photoCount: photos, coverFaceID: cover)
+        }
+        analysis.pairs = try await database.rows("""
+            WITH shown AS (\(unescaped: shown) WHERE \(owner)::uuid IS NULL OR f.owner_id = \(owner))
+            SELECT a.person_id, b.person_id, count(*) AS together
+            FROM shown a JOIN shown b ON a.image_id = b.image_id AND a.person_id < b.person_id
+            GROUP BY a.person_id, b.person_id
+            ORDER BY together DESC, a.person_id, b.person_id
+            LIMIT \(Int32(limit))
+            """) { row in
+            let (a, b, together) = try row.decode((UUID, UUID, Int64).self)
+            return .init(personA: a, personB: b, sharedPhotoCount: together)
+        }
+        analysis.unnamedClusterCount = try await database.row("""
+            SELECT count(*) FROM people p WHERE (\(owner)::uuid IS NULL OR p.owner_id = \(owner)) AND p.name = '' AND NOT p.hidden
+              AND EXISTS (SELECT 1 FROM faces f JOIN images i ON i.id = f.image_id AND i.deleted_at IS NULL WHERE f.person_id = p.id)
+            """) { try $0.decode(Int64.self) } ?? 0
+        return analysis
     }
 }

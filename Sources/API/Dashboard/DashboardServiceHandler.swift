@@ -116,10 +116,25 @@ public struct DashboardServiceHandler: Photovault_V1_DashboardService.SimpleServ
     public func getPersonAnalysis(
         request: Photovault_V1_GetPersonAnalysisRequest, context: ServerContext
     ) async throws -> Photovault_V1_GetPersonAnalysisResponse {
-        _ = try await scope(allUsers: request.allUsers)
-        throw RPCError(
-            code: .unimplemented,
-            message: "DashboardService.GetPersonAnalysis needs the people feature (faces grouped into people), which this PhotoVault version does not have yet.")
+        let analysis = try await dashboard.people(try await scope(allUsers: request.allUsers), limit: request.limit)
+        return .with {
+            $0.people = analysis.people.map { person in
+                .with {
+                    $0.personID = person.personID.lowercased
+                    $0.name = person.name
+                    $0.photoCount = Int32(clamping: person.photoCount)
+                    $0.coverFaceID = person.coverFaceID?.lowercased ?? ""
+                }
+            }
+            $0.pairs = analysis.pairs.map { pair in
+                .with {
+                    $0.personAID = pair.personA.lowercased
+                    $0.personBID = pair.personB.lowercased
+                    $0.sharedPhotoCount = Int32(clamping: pair.sharedPhotoCount)
+                }
+            }
+            $0.unnamedClusterCount = Int32(clamping: analysis.unnamedClusterCount)
+        }
     }
 
     public func getLocationAnalysis(
