@@ -312,7 +312,9 @@ extension Photovault_V1_AlbumService {
         /// > Source IDL Documentation:
         /// >
         /// > Adds images to an album; images already in it are skipped. Adding to a
-        /// > generated album marks it edited_by_user.
+        /// > generated album marks it edited_by_user. All or nothing: when any id is
+        /// > not the caller's image (or is in the trash), NOT_FOUND names those ids and
+        /// > nothing is added.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Photovault_V1_AddImagesRequest` messages.
@@ -530,7 +532,9 @@ extension Photovault_V1_AlbumService {
         /// > Source IDL Documentation:
         /// >
         /// > Adds images to an album; images already in it are skipped. Adding to a
-        /// > generated album marks it edited_by_user.
+        /// > generated album marks it edited_by_user. All or nothing: when any id is
+        /// > not the caller's image (or is in the trash), NOT_FOUND names those ids and
+        /// > nothing is added.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Photovault_V1_AddImagesRequest` message.
@@ -746,7 +750,9 @@ extension Photovault_V1_AlbumService {
         /// > Source IDL Documentation:
         /// >
         /// > Adds images to an album; images already in it are skipped. Adding to a
-        /// > generated album marks it edited_by_user.
+        /// > generated album marks it edited_by_user. All or nothing: when any id is
+        /// > not the caller's image (or is in the trash), NOT_FOUND names those ids and
+        /// > nothing is added.
         ///
         /// - Parameters:
         ///   - request: A `Photovault_V1_AddImagesRequest` message.
@@ -1391,7 +1397,9 @@ extension Photovault_V1_AlbumService {
         /// > Source IDL Documentation:
         /// >
         /// > Adds images to an album; images already in it are skipped. Adding to a
-        /// > generated album marks it edited_by_user.
+        /// > generated album marks it edited_by_user. All or nothing: when any id is
+        /// > not the caller's image (or is in the trash), NOT_FOUND names those ids and
+        /// > nothing is added.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Photovault_V1_AddImagesRequest` message.
@@ -1727,7 +1735,9 @@ extension Photovault_V1_AlbumService {
         /// > Source IDL Documentation:
         /// >
         /// > Adds images to an album; images already in it are skipped. Adding to a
-        /// > generated album marks it edited_by_user.
+        /// > generated album marks it edited_by_user. All or nothing: when any id is
+        /// > not the caller's image (or is in the trash), NOT_FOUND names those ids and
+        /// > nothing is added.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Photovault_V1_AddImagesRequest` message.
@@ -2088,7 +2098,9 @@ extension Photovault_V1_AlbumService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Adds images to an album; images already in it are skipped. Adding to a
-    /// > generated album marks it edited_by_user.
+    /// > generated album marks it edited_by_user. All or nothing: when any id is
+    /// > not the caller's image (or is in the trash), NOT_FOUND names those ids and
+    /// > nothing is added.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Photovault_V1_AddImagesRequest` message.
@@ -2438,7 +2450,9 @@ extension Photovault_V1_AlbumService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Adds images to an album; images already in it are skipped. Adding to a
-    /// > generated album marks it edited_by_user.
+    /// > generated album marks it edited_by_user. All or nothing: when any id is
+    /// > not the caller's image (or is in the trash), NOT_FOUND names those ids and
+    /// > nothing is added.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -311,7 +311,8 @@ public nonisolated struct Photovault_V1_CreateAlbumRequest: Sendable {
 
   public var sortOrder: Photovault_V1_AlbumSortOrder = .unspecified
 
-  /// Optional first images.
+  /// Optional first images, at most 10,000; when any is not the caller's
+  /// image, NOT_FOUND names those ids and no album is created.
   public var imageIds: [String] = []
 
   /// Optional; must be one of image_ids.
@@ -336,7 +337,7 @@ public nonisolated struct Photovault_V1_CreateAlbumResponse: Sendable {
   /// Clears the value of `album`. Subsequent reads from it will return its default value.
   public mutating func clearAlbum() {self._album = nil}
 
-  /// Ids from image_ids that are not the caller's images; they were skipped.
+  /// Always empty: unknown ids fail the whole call (kept for compatibility).
   public var notFoundImageIds: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -521,7 +522,7 @@ public nonisolated struct Photovault_V1_AddImagesRequest: Sendable {
 
   public var albumID: String = String()
 
-  /// At most 1,000 per call.
+  /// At most 10,000 per call.
   public var imageIds: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -537,7 +538,7 @@ public nonisolated struct Photovault_V1_AddImagesResponse: Sendable {
   /// Images newly added; ones already in the album are not counted.
   public var addedCount: Int32 = 0
 
-  /// Ids that are not the caller's images, or are in the trash.
+  /// Always empty: unknown ids fail the whole call (kept for compatibility).
   public var notFoundImageIds: [String] = []
 
   public var album: Photovault_V1_Album {
@@ -563,7 +564,7 @@ public nonisolated struct Photovault_V1_RemoveImagesRequest: Sendable {
 
   public var albumID: String = String()
 
-  /// At most 1,000 per call.
+  /// At most 10,000 per call.
   public var imageIds: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()

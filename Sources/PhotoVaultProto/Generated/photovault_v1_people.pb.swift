@@ -255,7 +255,8 @@ public nonisolated struct Photovault_V1_UpdatePersonRequest: Sendable {
 
   public var personID: String = String()
 
-  /// Empty makes the person unnamed again; at most 100 characters.
+  /// 1–100 characters (blank names are refused: a named person can be renamed
+  /// but not unnamed).
   public var name: String {
     get {_name ?? String()}
     set {_name = newValue}
