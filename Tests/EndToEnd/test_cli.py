@@ -4,8 +4,9 @@ import json
 import os
 import stat
 import subprocess
+import time
 
-from conftest import BIN, ROOT
+from conftest import BIN, ROOT, Server
 from reflection_client import ReflectionClient
 
 PASSWORD = "a long passphrase 42"
@@ -356,9 +357,70 @@ def test_errors_are_one_sentence_with_documented_exit_statuses(api, workdir):
     assert result.returncode == 9, result.stderr
     assert "1 uploaded" in result.stdout and "missing.jpg: No such file or folder." in result.stdout
 
-    # Services the server does not offer yet: the server's sentence, status 10.
-    result = cli(api, home, "people", "list")
-    assert result.returncode == 10 and "(UNIMPLEMENTED)" in result.stderr
+    # A person merged into themselves: the server's sentence, status 5.
+    person = "0b9c3c52-4a55-4d7e-9d1d-6a7a5d1b0c11"
+    result = cli(api, home, "people", "merge", person, person)
+    assert result.returncode == 5 and "(INVALID_ARGUMENT)" in result.stderr and "themselves" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    result = cli(api, home, "people", "reassign-face", person, person, "--nobody")
+    assert result.returncode == 2 and "exactly one of" in result.stderr
     result = cli(api, home, "events", "find-me", str(photos[0]), "--link", "https://photos.example.com/s/abc123?x=1", "--json")
     assert result.returncode == 10 and json.loads(result.stdout)["error"]["status"] == "UNIMPLEMENTED"
+
+
+def astronaut_variants(folder):
+    """scikit-image's astronaut (Eileen Collins) at three scales and a darker copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    astronaut = sorted(ROOT.glob(".venv/lib/python*/site-packages/skimage/data/astronaut.png"))[-1]
+    for index, scale in enumerate(["1.0", "0.8", "0.65"]):
+        run_tool("vips", "resize", astronaut, f"{folder / f'eileen-{index}.jpg'}[Q=90]", scale)
+    run_tool("vips", "linear", astronaut, f"{folder / 'eileen-dark.jpg'}[Q=90]", "0.7", "0")
+    return sorted(folder.glob("*.jpg"))
+
+
+def test_people_commands_name_and_correct_the_people_found_in_real_photos(workdir):
+    inference = Server("photovault-inference", workdir / "inference", log_name="inference.log").start()
+    api = Server("photovault-api", workdir / "api", {"PHOTOVAULT_INFERENCE_URLS": inference.address}).start()
+    try:
+        home = signed_in(api, workdir)
+        photos = astronaut_variants(workdir / "eileen")
+        result = cli(api, home, "upload", str(workdir / "eileen"))
+        assert result.returncode == 0, result.stderr
+        deadline = time.time() + 120
+        while True:
+            people = run_json(api, home, "people", "list")["people"]
+            if (people and people[0]["photo_count"] == len(photos)) or time.time() > deadline:
+                break
+            time.sleep(1)
+        assert len(people) == 1 and people[0]["photo_count"] == 4, people
+        person = people[0]["id"]
+
+        renamed = run_json(api, home, "people", "rename", person, "Eileen Collins")
+        assert renamed["name"] == "Eileen Collins"
+        shown = cli(api, home, "people", "show", person)
+        assert shown.returncode == 0 and "Eileen Collins" in shown.stdout
+        images = run_json(api, home, "people", "images", person)["images"]
+        assert len(images) == 4 and all(len(entry["faces"]) == 1 for entry in images)
+
+        # The darker copy is taken away by hand and stays away after a full recluster.
+        face = images[0]["faces"][0]["id"]
+        moved = run_json(api, home, "people", "reassign-face", face, "--nobody")
+        assert moved["face"]["assigned_by_user"] and "person" not in moved
+        queued = run_json(api, home, "people", "recluster", "--full")
+        assert queued["face_count"] == 3 and queued["job_id"]
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            jobs = run_json(api, home, "admin", "jobs", "--kind", "recluster_faces")
+            if any(job["state"] == "JOB_STATE_SUCCEEDED" for job in jobs["jobs"]):
+                break
+            time.sleep(0.5)
+        after = run_json(api, home, "people", "show", person)
+        assert after["name"] == "Eileen Collins" and after["photo_count"] == 3
+
+        albums = run_json(api, home, "albums", "list", "--kind", "person")["albums"]
+        assert [album["title"] for album in albums] == ["Eileen Collins"] and albums[0]["image_count"] == 3
+        dashboard = run_json(api, home, "dashboard", "people")
+        assert dashboard["people"][0]["name"] == "Eileen Collins"
+    finally:
+        api.stop()
+        inference.stop()

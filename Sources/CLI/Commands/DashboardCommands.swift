@@ -5,8 +5,8 @@ import PhotoVaultProto
 /// `photovault dashboard …`: DashboardService.
 struct Dashboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Figures about your library: stats, activity, storage, locations.",
-        subcommands: [DashboardStats.self, DashboardActivity.self, DashboardStorage.self, DashboardLocations.self],
+        abstract: "Figures about your library: stats, activity, storage, locations, people.",
+        subcommands: [DashboardStats.self, DashboardActivity.self, DashboardStorage.self, DashboardLocations.self, DashboardPeople.self],
         defaultSubcommand: DashboardStats.self)
 }
 
@@ -122,5 +122,33 @@ struct DashboardLocations: AsyncParsableCommand {
             print("\(country.countryName) (\(country.countryCode)): \(country.imageCount) photos")
             for city in country.cities { print("  \(city.city): \(city.imageCount)") }
         }
+    }
+}
+
+struct DashboardPeople: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "people", abstract: "Who is in most photos, who appears together, who is unnamed.")
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var scope: Scope
+    @Option(help: "How many people and pairs to list (1–500).") var limit: Int32?
+
+    func run() async throws {
+        let reply = try await withAPI(options) { api in
+            try await api.call { metadata in
+                try await api.dashboard.getPersonAnalysis(.with {
+                    $0.allUsers = scope.allUsers
+                    $0.limit = limit ?? 0
+                }, metadata: metadata)
+            }
+        }
+        if options.json { return Output.printJSON(reply) }
+        let names = Dictionary(reply.people.map { ($0.personID, $0.name.isEmpty ? $0.personID : $0.name) }, uniquingKeysWith: { a, _ in a })
+        Format.table(["PHOTOS", "PERSON"], reply.people.map { ["\($0.photoCount)", names[$0.personID] ?? $0.personID] })
+        if !reply.pairs.isEmpty {
+            print("Together most often:")
+            for pair in reply.pairs {
+                print("  \(names[pair.personAID] ?? pair.personAID) and \(names[pair.personBID] ?? pair.personBID): \(pair.sharedPhotoCount) photos")
+            }
+        }
+        print("\(reply.unnamedClusterCount) people not named yet.")
     }
 }

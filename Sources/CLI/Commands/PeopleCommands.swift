@@ -143,14 +143,18 @@ struct PersonImages: AsyncParsableCommand {
 }
 
 struct FaceReassign: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "reassign-face", abstract: "Move a face to another person (or to a new one).")
+    static let configuration = CommandConfiguration(
+        commandName: "reassign-face", abstract: "Move a face to another person, to a new one, or to nobody (not a face of anyone here).")
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The face's id.") var face: String
-    @Argument(help: "The person it belongs to (omit with --new-person).") var person: String?
+    @Argument(help: "The person it belongs to (omit with --new-person or --nobody).") var person: String?
     @Flag(help: "Make a new person for it.") var newPerson = false
+    @Flag(help: "Take it away from its person; clustering leaves it alone from then on.") var nobody = false
 
     func run() async throws {
-        guard (person != nil) != newPerson else { throw fail(.usage("Give a person id or --new-person, not both or neither.")) }
+        guard [person != nil, newPerson, nobody].filter({ $0 }).count == 1 else {
+            throw fail(.usage("Give exactly one of a person id, --new-person or --nobody."))
+        }
         let reply = try await withAPI(options) { api in
             try await api.call { metadata in
                 try await api.people.reassignFace(.with {
@@ -161,6 +165,7 @@ struct FaceReassign: AsyncParsableCommand {
             }
         }
         if options.json { return Output.printJSON(reply) }
+        guard reply.hasPerson else { return print("Face \(reply.face.id) now belongs to nobody.") }
         print("Face \(reply.face.id) now belongs to:")
         printPerson(reply.person)
     }
