@@ -12,9 +12,13 @@ struct PlaceTests {
             let places = api.services.places
             let notreDame = try #require(try await places.nearest(latitude: 48.8530, longitude: 2.3499))
             #expect(notreDame == Place(city: "Paris", region: "Ile-de-France", countryCode: "FR", country: "France"))
-            // The Eiffel Tower: GeoNames' point for Neuilly-sur-Seine (3.4 km) is nearer than Paris's (4.0 km).
+            // The Eiffel Tower: GeoNames' point for Neuilly-sur-Seine (3.4 km) is nearer than Paris's
+            // (4.0 km), but Paris gives its name to its département and wins; Neuilly's own centre,
+            // 6.5 km from Paris's point, and Versailles, 17 km away, keep their own names.
             let eiffel = try #require(try await places.nearest(latitude: 48.8584, longitude: 2.2945))
-            #expect(eiffel.city == "Neuilly-sur-Seine" && eiffel.countryCode == "FR" && eiffel.country == "France")
+            #expect(eiffel.city == "Paris" && eiffel.countryCode == "FR" && eiffel.country == "France")
+            #expect(try await places.nearest(latitude: 48.8846, longitude: 2.2697)?.city == "Neuilly-sur-Seine")
+            #expect(try await places.nearest(latitude: 48.8049, longitude: 2.1204)?.city == "Versailles")
             #expect(try await places.nearest(latitude: 35.6586, longitude: 139.7454)?.city == "Tokyo")
             #expect(try await places.nearest(latitude: 40.6892, longitude: -74.0445)?.country == "United States")
             #expect(try await places.nearest(latitude: 64.1466, longitude: -21.9426)?.city == "Reykjavik")

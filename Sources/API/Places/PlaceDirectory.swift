@@ -57,11 +57,11 @@ public struct PlaceDirectory: Sendable {
                 let batch = rows[start..<min(start + 10_000, rows.count)]
                 let ids = batch.indices.map { Int32($0 + 1) }
                 try await transaction.execute("""
-                    INSERT INTO places (id, name, admin1, country_code, latitude, longitude, x, y, z)
-                    SELECT id, name, admin1, cc, lat, lon,
+                    INSERT INTO places (id, name, admin1, country_code, latitude, longitude, central, x, y, z)
+                    SELECT id, name, admin1, cc, lat, lon, central,
                         cos(radians(lat)) * cos(radians(lon)), cos(radians(lat)) * sin(radians(lon)), sin(radians(lat))
                     FROM unnest(\(ids), \(batch.map(\.name)), \(batch.map(\.admin1)), \(batch.map(\.countryCode)),
-                        \(batch.map(\.latitude)), \(batch.map(\.longitude))) AS t(id, name, admin1, cc, lat, lon)
+                        \(batch.map(\.latitude)), \(batch.map(\.longitude)), \(batch.map(\.central))) AS t(id, name, admin1, cc, lat, lon, central)
                     """)
                 start += 10_000
             }
@@ -149,6 +149,8 @@ public struct PlaceDirectory: Sendable {
         var name: String
         var admin1: String
         var countryCode: String
+        /// The place gives its name to its region (see the `central_places` migration).
+        var central: Bool
     }
 
     /// Parses `lat,lon,name,admin1,admin2,cc` with a header line; fields may be quoted.
@@ -167,7 +169,10 @@ public struct PlaceDirectory: Sendable {
             guard fields.count == 6, let latitude = Double(fields[0]), let longitude = Double(fields[1]),
                 Place.isValidPosition(latitude: latitude, longitude: longitude)
             else { continue }
-            rows.append(Row(latitude: latitude, longitude: longitude, name: fields[2], admin1: fields[3], countryCode: fields[5].uppercased()))
+            let name = fields[2]
+            let central = !name.isEmpty && (fields[3] + "|" + fields[4]).lowercased().contains(name.lowercased())
+            rows.append(Row(
+                latitude: latitude, longitude: longitude, name: name, admin1: fields[3], countryCode: fields[5].uppercased(), central: central))
         }
         return rows
     }
