@@ -29,6 +29,8 @@ public struct APIServices: Sendable {
     let analysis: AnalysisRepository
     /// Albums and browsing by place and date.
     public let albums: AlbumLibrary
+    /// Events, their images and share links.
+    public let events: EventLibrary
     /// Library figures for the dashboard.
     public let dashboard: Dashboard
     /// Reverse geocoding.
@@ -72,6 +74,8 @@ public struct APIServices: Sendable {
             database: database, repository: analysis, vault: vault, inference: inference,
             visionChat: config.visionChat.map { VisionChatCaptioner(settings: $0, httpClient: VisionChatCaptioner.processClient) }, logger: logger)
         self.albums = AlbumLibrary(database: database, logger: logger)
+        self.events = EventLibrary(
+            database: database, images: library, search: search, hasher: hasher, limits: config.limits, logger: logger)
         self.dashboard = Dashboard(database: database)
         self.places = PlaceDirectory(database: database, logger: logger)
         self.config = config
@@ -83,9 +87,11 @@ public struct APIServices: Sendable {
         [
             AuthServiceHandler(accounts: accounts, authenticator: authenticator),
             AdminServiceHandler(administration: administration, authenticator: authenticator),
-            ImageServiceHandler(library: library, authenticator: authenticator, hub: hub, captioning: captioning),
-            SearchServiceHandler(search: search, authenticator: authenticator), AlbumServiceHandler(albums: albums, authenticator: authenticator),
-            PeopleServiceHandler(), EventServiceHandler(), DashboardServiceHandler(dashboard: dashboard, authenticator: authenticator),
+            ImageServiceHandler(library: library, authenticator: authenticator, hub: hub, captioning: captioning, events: events),
+            SearchServiceHandler(search: search, authenticator: authenticator, events: events),
+            AlbumServiceHandler(albums: albums, authenticator: authenticator),
+            PeopleServiceHandler(), EventServiceHandler(events: events, authenticator: authenticator),
+            DashboardServiceHandler(dashboard: dashboard, authenticator: authenticator),
         ]
     }
 
