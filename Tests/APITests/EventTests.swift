@@ -479,6 +479,14 @@ struct EventTests {
                 }, metadata: auth)
             }
             #expect(wrongQuery?.code == .invalidArgument)
+
+            // A disabled owner's links stop working too.
+            _ = try await api.admin.disableUser(.with {
+                $0.userID = cast.aliceID
+                $0.disabled = true
+            }, metadata: TestAPI.bearer(cast.admin))
+            let disabled = await rpcError { try await api.events.openSharedEvent(.with { $0.shareToken = links[2].token }) }
+            #expect(disabled?.code == .notFound)
         }
     }
 
@@ -685,7 +693,7 @@ struct EventTests {
 /// An admin (the first account), two photographers and a member, signed in.
 struct EventCast {
     let admin: String, alice: String, bob: String, member: String
-    let bobID: String, memberID: String
+    let aliceID: String, bobID: String, memberID: String
 
     static func signUp(_ api: TestAPI) async throws -> EventCast {
         let admin = try await api.register("admin@example.com").accessToken
@@ -699,8 +707,8 @@ struct EventCast {
             }, metadata: TestAPI.bearer(admin))
         }
         return EventCast(
-            admin: admin, alice: alice.accessToken, bob: bob.accessToken, member: member.accessToken, bobID: bob.user.id,
-            memberID: member.user.id)
+            admin: admin, alice: alice.accessToken, bob: bob.accessToken, member: member.accessToken, aliceID: alice.user.id,
+            bobID: bob.user.id, memberID: member.user.id)
     }
 }
 

@@ -411,7 +411,6 @@ public enum Migrations {
             starts_at timestamptz,
             ends_at timestamptz,
             created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-            updated_at timestamptz NOT NULL DEFAULT now(),
             CHECK (starts_at IS NULL OR ends_at IS NULL OR ends_at >= starts_at)
         );
         -- Listings: newest start first, the creation time standing in for an unset start.

@@ -14,8 +14,7 @@ public struct EventLibrary: Sendable {
     let limits: RateLimits
     let logger: Logger
 
-    /// Limits of the event fields and calls.
-    public static let maxTitleLength = 200
+    /// Limits of the event fields and calls (titles share the album rule: 1–200 characters).
     public static let maxDescriptionLength = 10_000
     public static let maxLocationLength = 500
     public static let maxImagesPerCall = 1_000
