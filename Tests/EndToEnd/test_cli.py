@@ -364,8 +364,9 @@ def test_errors_are_one_sentence_with_documented_exit_statuses(api, workdir):
     assert len(result.stderr.strip().splitlines()) == 1
     result = cli(api, home, "people", "reassign-face", person, person, "--nobody")
     assert result.returncode == 2 and "exactly one of" in result.stderr
+    # A link whose token the server never issued: the server's sentence, status 6.
     result = cli(api, home, "events", "find-me", str(photos[0]), "--link", "https://photos.example.com/s/abc123?x=1", "--json")
-    assert result.returncode == 10 and json.loads(result.stdout)["error"]["status"] == "UNIMPLEMENTED"
+    assert result.returncode == 6 and json.loads(result.stdout)["error"]["status"] == "NOT_FOUND"
 
 
 def astronaut_variants(folder):

@@ -132,6 +132,9 @@ public struct APIConfig: Sendable {
         config.limits.registerPerAccount = reader.rate("PHOTOVAULT_RATE_REGISTER_ACCOUNT") ?? config.limits.registerPerAccount
         config.limits.resetPerAccount = reader.rate("PHOTOVAULT_RATE_RESET_ACCOUNT") ?? config.limits.resetPerAccount
         config.limits.resetPerPeer = reader.rate("PHOTOVAULT_RATE_RESET_PEER") ?? config.limits.resetPerPeer
+        config.limits.sharePasswordPerLink = reader.rate("PHOTOVAULT_RATE_SHARE_PASSWORD_LINK") ?? config.limits.sharePasswordPerLink
+        config.limits.faceSearchPerLink = reader.rate("PHOTOVAULT_RATE_FACE_SEARCH_LINK") ?? config.limits.faceSearchPerLink
+        config.limits.faceSearchPerPeer = reader.rate("PHOTOVAULT_RATE_FACE_SEARCH_PEER") ?? config.limits.faceSearchPerPeer
         config.tlsCertificate = reader.string("PHOTOVAULT_TLS_CERT")
         config.tlsKey = reader.string("PHOTOVAULT_TLS_KEY")
         switch (config.tlsCertificate, config.tlsKey) {
@@ -296,6 +299,13 @@ public struct RateLimits: Sendable {
     public var registerPerAccount = RateLimit(5, per: .seconds(3600))
     public var resetPerAccount = RateLimit(3, per: .seconds(15 * 60))
     public var resetPerPeer = RateLimit(20, per: .seconds(3600))
+    /// Wrong passwords for one share link; once spent, the link refuses even the right one
+    /// until the window ends.
+    public var sharePasswordPerLink = RateLimit(10, per: .seconds(15 * 60))
+    /// Selfie searches (FindMyPhotos, SearchByFace with a link) through one share link.
+    public var faceSearchPerLink = RateLimit(200, per: .seconds(3600))
+    /// Selfie searches from one client address, whatever the link.
+    public var faceSearchPerPeer = RateLimit(30, per: .seconds(15 * 60))
     public init() {}
 }
 

@@ -20,9 +20,28 @@ public struct DownloadPlan: Sendable {
 extension ImageLibrary {
     /// Opens a variant of the owner's image for a (ranged) download.
     public func prepareDownload(owner: UUID, id: UUID, variant: ImageVariant, offset: Int64, length: Int64) async throws -> DownloadPlan {
+        try Self.checkRange(offset: offset, length: length)
+        return try await prepareDownload(of: try await image(owner: owner, id: id), variant: variant, offset: offset, length: length)
+    }
+
+    /// Opens a variant of an image of a shared event for a guest: an image outside the event
+    /// (or in the trash) reads as not found, and originals need a link that allows downloads.
+    public func prepareDownload(shared: SharedEvent, id: UUID, variant: ImageVariant, offset: Int64, length: Int64) async throws -> DownloadPlan {
+        try Self.checkRange(offset: offset, length: length)
+        guard let record = try await images.find(owner: shared.ownerID, id: id), record.eventID == shared.eventID, record.deletedAt == nil else {
+            throw APIError.notFound("Image \(id.lowercased)")
+        }
+        if variant == .original, !shared.allowDownload { throw EventError.originalsNotShared }
+        return try await prepareDownload(of: record, variant: variant, offset: offset, length: length)
+    }
+
+    private static func checkRange(offset: Int64, length: Int64) throws {
         guard offset >= 0 else { throw APIError.invalid("offset", "must not be negative") }
         guard length >= 0 else { throw APIError.invalid("length", "must not be negative (0 means to the end)") }
-        let record = try await image(owner: owner, id: id)
+    }
+
+    private func prepareDownload(of record: ImageRecord, variant: ImageVariant, offset: Int64, length: Int64) async throws -> DownloadPlan {
+        let owner = record.ownerID
         let stem = (record.fileName as NSString).deletingPathExtension
         let key: String, contentType: String, fileName: String, width: Int, height: Int
         switch variant {

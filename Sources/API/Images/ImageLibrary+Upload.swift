@@ -107,9 +107,9 @@ extension ImageLibrary {
             vault.staging.remove(staged.file)
             if let session { try await markFinished(session, image: existing.id, duplicate: true, owner: staged.owner) }
             // Uploading a trashed photo again means the owner wants it back.
-            let image = existing.deletedAt == nil ? existing : try await restore(owner: staged.owner, id: existing.id)
-            try await addToAlbum(staged, image: existing.id)
-            return UploadOutcome(image: image, duplicate: true)
+            if existing.deletedAt != nil { _ = try await restore(owner: staged.owner, id: existing.id) }
+            try await applyTargets(staged, image: existing.id)
+            return UploadOutcome(image: try await image(owner: staged.owner, id: existing.id), duplicate: true)
         }
         let key = try await vault.keys.key(owner: staged.owner, version: staged.keyVersion)
         let limit = limits.maxPixels
@@ -156,8 +156,8 @@ extension ImageLibrary {
             await vault.deleteNow(staged.originalKey)
             guard let existing = try await images.find(owner: staged.owner, sha256: staged.sha256) else { throw error }
             if let session { try await markFinished(session, image: existing.id, duplicate: true, owner: staged.owner) }
-            try await addToAlbum(staged, image: existing.id)
-            return UploadOutcome(image: existing, duplicate: true)
+            try await applyTargets(staged, image: existing.id)
+            return UploadOutcome(image: try await image(owner: staged.owner, id: existing.id), duplicate: true)
         } catch {
             await vault.deleteNow(staged.originalKey)
             throw error
@@ -166,11 +166,17 @@ extension ImageLibrary {
         return UploadOutcome(image: try await image(owner: staged.owner, id: staged.imageID), duplicate: false)
     }
 
-    /// Applies an upload's album to the caller's existing image (a duplicate upload).
-    private func addToAlbum(_ staged: StagedOriginal, image: UUID) async throws {
-        guard let album = staged.albumID else { return }
+    /// Applies an upload's album, and its event when the image is in none yet, to the caller's
+    /// existing image (a duplicate upload).
+    private func applyTargets(_ staged: StagedOriginal, image: UUID) async throws {
+        guard staged.albumID != nil || staged.eventID != nil else { return }
         try await database.transaction { transaction in
-            try await AlbumRepository.addUploaded(image, to: album, owner: staged.owner, in: transaction)
+            if let album = staged.albumID {
+                try await AlbumRepository.addUploaded(image, to: album, owner: staged.owner, in: transaction)
+            }
+            if let event = staged.eventID {
+                try await EventRepository.fileDuplicate(image, owner: staged.owner, event: event, in: transaction)
+            }
         }
     }
 

@@ -55,11 +55,14 @@ public struct ImageLibrary: Sendable {
             """)
     }
 
-    /// Checks an album or event named at upload, before any byte is stored: the album must be
-    /// one of the caller's (NOT_FOUND otherwise, as for an unknown one). Events arrive with a
-    /// later issue, so every event id names nothing the caller has yet.
+    /// Checks an album or event named at upload, before any byte is stored: each must be one
+    /// of the caller's (NOT_FOUND otherwise, as for an unknown one).
     func checkTargets(owner: UUID, albumID: String, eventID: Int64?) async throws -> UUID? {
-        if let eventID { throw APIError.notFound("Event \(eventID)") }
+        if let eventID {
+            guard eventID > 0, try await EventRepository(database: database).isOwned(by: owner, id: eventID) else {
+                throw APIError.notFound("Event \(eventID)")
+            }
+        }
         if albumID.isEmpty { return nil }
         guard let id = UUID(uuidString: albumID), try await AlbumRepository(database: database).exists(owner: owner, id: id) else {
             throw APIError.notFound("Album \(albumID.prefix(64))")

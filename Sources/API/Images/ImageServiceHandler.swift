@@ -14,12 +14,15 @@ public struct ImageServiceHandler: Photovault_V1_ImageService.ServiceProtocol {
     let authenticator: Authenticator
     let hub: ImageWatchHub
     let captioning: Captioning
+    /// Opens guests' share links for Download.
+    let events: EventLibrary
 
-    public init(library: ImageLibrary, authenticator: Authenticator, hub: ImageWatchHub, captioning: Captioning) {
+    public init(library: ImageLibrary, authenticator: Authenticator, hub: ImageWatchHub, captioning: Captioning, events: EventLibrary) {
         self.library = library
         self.authenticator = authenticator
         self.hub = hub
         self.captioning = captioning
+        self.events = events
     }
 
     private func owner() async throws -> UUID {
@@ -143,19 +146,23 @@ public struct ImageServiceHandler: Photovault_V1_ImageService.ServiceProtocol {
         request: ServerRequest<Photovault_V1_DownloadRequest>, context: ServerContext
     ) async throws -> StreamingServerResponse<Photovault_V1_DownloadResponse> {
         let message = request.message
-        if !message.shareToken.isEmpty {
-            // Share links arrive with events; until then no token names anything.
-            throw APIError.notFound("Share link")
-        }
-        let owner = try await owner()
         let variant: ImageVariant = switch message.variant {
         case .preview: .preview
         case .thumbnail: .thumbnail
         default: .original
         }
-        let plan = try await library.prepareDownload(
-            owner: owner, id: try parseID(message.imageID, field: "image_id"), variant: variant,
-            offset: message.offset, length: message.length)
+        let plan: DownloadPlan
+        if message.shareToken.isEmpty {
+            plan = try await library.prepareDownload(
+                owner: try await owner(), id: try parseID(message.imageID, field: "image_id"), variant: variant,
+                offset: message.offset, length: message.length)
+        } else {
+            // A guest: the link, not a sign-in, decides what may be read.
+            let shared = try await events.open(token: message.shareToken, password: message.sharePassword)
+            plan = try await library.prepareDownload(
+                shared: shared, id: try parseID(message.imageID, field: "image_id"), variant: variant,
+                offset: message.offset, length: message.length)
+        }
         return StreamingServerResponse { writer in
             try await writer.write(.with {
                 $0.header = .with {

@@ -188,24 +188,66 @@ public struct ImageSearch: Sendable {
 
     // MARK: - Faces
 
+    /// Whose faces a face search compares with: an owner's library, or one shared event's images.
+    public enum FaceScope: Sendable {
+        case library(owner: UUID)
+        case event(SharedEvent)
+
+        /// The owner of every image searched.
+        var owner: UUID {
+            switch self {
+            case .library(let owner): owner
+            case .event(let shared): shared.ownerID
+            }
+        }
+    }
+
+    /// Which face of a photo is searched for.
+    public enum FaceChoice: Sendable {
+        /// The largest clear face: an owner searching their own library with any photo.
+        case largest
+        /// The only clear face, refused when there are several: a guest must not search for
+        /// someone else standing beside them.
+        case onlyOne
+    }
+
     /// The owner's images showing the largest face in `photo`, closest first. The photo is
     /// analysed in memory and never stored.
     public func byFace(
         owner: UUID, photo: [UInt8], pageSize: Int32, pageToken: String
     ) async throws -> (hits: [FaceHit], queryFace: (x: Int, y: Int, width: Int, height: Int), nextPageToken: String) {
+        try await byFace(in: .library(owner: owner), photo: photo, field: "image", choice: .largest, pageSize: pageSize, pageToken: pageToken)
+    }
+
+    /// The images in `scope` showing the chosen face of `photo` (the request field `field`),
+    /// closest first, each with its best-matching face. The photo is analysed in memory and
+    /// never stored.
+    public func byFace(
+        in scope: FaceScope, photo: [UInt8], field: String, choice: FaceChoice, pageSize: Int32, pageToken: String
+    ) async throws -> (hits: [FaceHit], queryFace: (x: Int, y: Int, width: Int, height: Int), nextPageToken: String) {
         let size = try PageToken.pageSize(pageSize)
-        guard !photo.isEmpty else { throw APIError.invalid("image", "is empty; send a photo showing one face") }
+        guard !photo.isEmpty else { throw APIError.invalid(field, "is empty; send a photo showing one face") }
         let digest = SHA256.hash(data: photo).map { String(format: "%02x", $0) }.joined()
-        let scope = Self.scope(owner: owner, parts: ["face", digest])
-        let offset = try Self.offset(pageToken, scope: scope)
-        let face = try await largestFace(in: photo)
+        let tokenScope: String
+        let event: Int64?
+        switch scope {
+        case .library(let owner):
+            (tokenScope, event) = (Self.scope(owner: owner, parts: ["face", digest]), nil)
+        case .event(let shared):
+            (tokenScope, event) = (Self.scope(owner: shared.ownerID, parts: ["event-face", String(shared.eventID), digest]), shared.eventID)
+        }
+        let offset = try Self.offset(pageToken, scope: tokenScope)
+        let face = try await face(in: photo, field: field, choice: choice)
+        let owner = scope.owner
+        // With an event, only its images count; the owner condition stays so that an event id
+        // can never reach another user's faces.
         let rows = try await database.rows("""
             SELECT image_id, id, box_x, box_y, box_width, box_height, distance FROM (
                 SELECT DISTINCT ON (f.image_id) f.image_id, f.id, f.box_x, f.box_y, f.box_width, f.box_height,
                     (f.descriptor <-> \(VectorText.literal(face.descriptor))::vector) AS distance
                 FROM faces f JOIN images i ON i.id = f.image_id AND i.deleted_at IS NULL
-                WHERE f.owner_id = \(owner) AND i.owner_id = \(owner) AND f.model = \(face.model)
-                  AND f.dim = \(Int32(face.descriptor.count))
+                WHERE f.owner_id = \(owner) AND i.owner_id = \(owner) AND (\(event)::bigint IS NULL OR i.event_id = \(event))
+                  AND f.model = \(face.model) AND f.dim = \(Int32(face.descriptor.count))
                 ORDER BY f.image_id, distance) AS best
             WHERE distance <= \(Double(settings.faceMatchDistance))
             ORDER BY distance, image_id
@@ -218,12 +260,14 @@ public struct ImageSearch: Sendable {
                 FaceHit(image: $0, faceID: row.1, box: (Int(row.2), Int(row.3), Int(row.4), Int(row.5)), distance: Float(row.6))
             }
         }
-        let next = rows.count > offset + size ? PageToken.encode(scope: scope, values: [String(offset + size)]) : ""
+        let next = rows.count > offset + size ? PageToken.encode(scope: tokenScope, values: [String(offset + size)]) : ""
         return (hits, face.box, next)
     }
 
-    /// The largest face the inference service finds in `photo`, with its descriptor.
-    func largestFace(in photo: [UInt8]) async throws -> (descriptor: [Float], model: String, box: (x: Int, y: Int, width: Int, height: Int)) {
+    /// The face of `photo` chosen by `choice`, as the inference service finds it, with its descriptor.
+    func face(
+        in photo: [UInt8], field: String, choice: FaceChoice
+    ) async throws -> (descriptor: [Float], model: String, box: (x: Int, y: Int, width: Int, height: Int)) {
         let faceModel = try inference.requireModel(\.faces, for: "Face search")
         let response: Photovault_Inference_V1_AnalyzeResponse
         do {
@@ -232,22 +276,32 @@ public struct ImageSearch: Sendable {
                 $0.tasks = [.faces]
             })
         } catch {
-            throw error.apiError(refusedField: "image", because: "could not be read as a photo")
+            throw error.apiError(refusedField: field, because: "could not be read as a photo")
         }
-        // The largest face, among those detected about as confidently as the best one: a large,
-        // weak detection (a pattern on a shirt) should not win over a clear face.
+        // Only faces detected about as confidently as the best one count: a large, weak
+        // detection (a pattern on a shirt) should neither win over a clear face nor make a
+        // selfie read as a group photo.
         let best = response.faces.map(\.detectionScore).max() ?? 0
-        let face = response.faces
-            .filter { $0.detectionScore >= best * 0.7 }
-            .max { $0.box.width * $0.box.height < $1.box.width * $1.box.height }
-        guard let face else {
-            throw APIError.invalid("image", "shows no face that could be found; send a photo where a face is clearly visible")
+        let clear = response.faces.filter { $0.detectionScore >= best * 0.7 }
+        let chosen: Photovault_Inference_V1_Face
+        switch choice {
+        case .largest:
+            guard let largest = clear.max(by: { $0.box.width * $0.box.height < $1.box.width * $1.box.height }) else {
+                throw APIError.invalid(field, "shows no face that could be found; send a photo where a face is clearly visible")
+            }
+            chosen = largest
+        case .onlyOne:
+            guard let only = clear.first else {
+                throw APIError.invalid(field, "could not be used: no face found; send a photo where your face is clearly visible")
+            }
+            guard clear.count == 1 else { throw APIError.invalid(field, "could not be used: several faces, send a photo with one") }
+            chosen = only
         }
-        guard face.descriptor.count == faceModel.dim || faceModel.dim == 0, face.descriptor.allSatisfy(\.isFinite) else {
+        guard chosen.descriptor.count == faceModel.dim || faceModel.dim == 0, chosen.descriptor.allSatisfy(\.isFinite) else {
             throw APIError.unavailable("The inference service returned a face descriptor of an unexpected length.")
         }
-        let box = (Int(face.box.x.rounded()), Int(face.box.y.rounded()), Int(face.box.width.rounded()), Int(face.box.height.rounded()))
-        return (face.descriptor, face.model.isEmpty ? faceModel.name : face.model, box)
+        let box = (Int(chosen.box.x.rounded()), Int(chosen.box.y.rounded()), Int(chosen.box.width.rounded()), Int(chosen.box.height.rounded()))
+        return (chosen.descriptor, chosen.model.isEmpty ? faceModel.name : chosen.model, box)
     }
 
     // MARK: - Helpers

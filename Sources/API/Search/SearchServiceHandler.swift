@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import GRPCServices
 import PhotoVaultProto
 import SwiftProtobuf
 
@@ -7,10 +8,13 @@ import SwiftProtobuf
 public struct SearchServiceHandler: Photovault_V1_SearchService.SimpleServiceProtocol {
     let search: ImageSearch
     let authenticator: Authenticator
+    /// Opens guests' share links for SearchByFace.
+    let events: EventLibrary
 
-    public init(search: ImageSearch, authenticator: Authenticator) {
+    public init(search: ImageSearch, authenticator: Authenticator, events: EventLibrary) {
         self.search = search
         self.authenticator = authenticator
+        self.events = events
     }
 
     public func search(
@@ -43,8 +47,22 @@ public struct SearchServiceHandler: Photovault_V1_SearchService.SimpleServicePro
         request: Photovault_V1_SearchByFaceRequest, context: GRPCCore.ServerContext
     ) async throws -> Photovault_V1_SearchByFaceResponse {
         if !request.shareToken.isEmpty {
-            // Share links arrive with events; until then no token can be valid.
-            throw APIError.notFound("Share link")
+            // A guest searching a shared event: the same search as EventService.FindMyPhotos.
+            let shared = try await events.open(token: request.shareToken, password: request.sharePassword)
+            let (hits, face, next) = try await events.findMyPhotos(
+                shared, peer: CallContext.current?.peerAddress ?? "unknown", selfie: Array(request.image), field: "image",
+                pageSize: request.pageSize, pageToken: request.pageToken)
+            return .with {
+                $0.hits = hits.map { hit in
+                    .with {
+                        $0.image = hit.image.guestProto
+                        $0.box = .box(hit.box)
+                        $0.distance = hit.distance
+                    }
+                }
+                $0.queryFace = .box(face)
+                $0.nextPageToken = next
+            }
         }
         let owner = try await authenticator.authenticate().userID
         let (hits, face, next) = try await search.byFace(

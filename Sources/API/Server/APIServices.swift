@@ -31,6 +31,8 @@ public struct APIServices: Sendable {
     public let albums: AlbumLibrary
     public let people: PeopleLibrary
     public let clusterer: FaceClusterer
+    /// Events, their images and share links.
+    public let events: EventLibrary
     /// Library figures for the dashboard.
     public let dashboard: Dashboard
     /// Reverse geocoding.
@@ -76,6 +78,8 @@ public struct APIServices: Sendable {
         self.albums = AlbumLibrary(database: database, logger: logger)
         self.people = PeopleLibrary(database: database, settings: config.clustering, logger: logger)
         self.clusterer = FaceClusterer(database: database, settings: config.clustering, logger: logger)
+        self.events = EventLibrary(
+            database: database, images: library, search: search, hasher: hasher, limits: config.limits, logger: logger)
         self.dashboard = Dashboard(database: database)
         self.places = PlaceDirectory(database: database, logger: logger)
         self.config = config
@@ -87,9 +91,11 @@ public struct APIServices: Sendable {
         [
             AuthServiceHandler(accounts: accounts, authenticator: authenticator),
             AdminServiceHandler(administration: administration, authenticator: authenticator),
-            ImageServiceHandler(library: library, authenticator: authenticator, hub: hub, captioning: captioning),
-            SearchServiceHandler(search: search, authenticator: authenticator), AlbumServiceHandler(albums: albums, authenticator: authenticator),
-            PeopleServiceHandler(people: people, authenticator: authenticator), EventServiceHandler(), DashboardServiceHandler(dashboard: dashboard, authenticator: authenticator),
+            ImageServiceHandler(library: library, authenticator: authenticator, hub: hub, captioning: captioning, events: events),
+            SearchServiceHandler(search: search, authenticator: authenticator, events: events),
+            AlbumServiceHandler(albums: albums, authenticator: authenticator),
+            PeopleServiceHandler(people: people, authenticator: authenticator), EventServiceHandler(events: events, authenticator: authenticator),
+            DashboardServiceHandler(dashboard: dashboard, authenticator: authenticator),
         ]
     }
 

@@ -345,7 +345,9 @@ extension Photovault_V1_EventService {
         /// >
         /// > Finds a guest's photos in a shared event from a selfie, closest first.
         /// > The selfie is used for this request only and never stored. Errors as for
-        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face.
+        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face or
+        /// > several, and RESOURCE_EXHAUSTED after too many searches through one link
+        /// > or from one address.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Photovault_V1_FindMyPhotosRequest` messages.
@@ -528,7 +530,9 @@ extension Photovault_V1_EventService {
         /// >
         /// > Finds a guest's photos in a shared event from a selfie, closest first.
         /// > The selfie is used for this request only and never stored. Errors as for
-        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face.
+        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face or
+        /// > several, and RESOURCE_EXHAUSTED after too many searches through one link
+        /// > or from one address.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Photovault_V1_FindMyPhotosRequest` message.
@@ -709,7 +713,9 @@ extension Photovault_V1_EventService {
         /// >
         /// > Finds a guest's photos in a shared event from a selfie, closest first.
         /// > The selfie is used for this request only and never stored. Errors as for
-        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face.
+        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face or
+        /// > several, and RESOURCE_EXHAUSTED after too many searches through one link
+        /// > or from one address.
         ///
         /// - Parameters:
         ///   - request: A `Photovault_V1_FindMyPhotosRequest` message.
@@ -1264,7 +1270,9 @@ extension Photovault_V1_EventService {
         /// >
         /// > Finds a guest's photos in a shared event from a selfie, closest first.
         /// > The selfie is used for this request only and never stored. Errors as for
-        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face.
+        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face or
+        /// > several, and RESOURCE_EXHAUSTED after too many searches through one link
+        /// > or from one address.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Photovault_V1_FindMyPhotosRequest` message.
@@ -1588,7 +1596,9 @@ extension Photovault_V1_EventService {
         /// >
         /// > Finds a guest's photos in a shared event from a selfie, closest first.
         /// > The selfie is used for this request only and never stored. Errors as for
-        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face.
+        /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face or
+        /// > several, and RESOURCE_EXHAUSTED after too many searches through one link
+        /// > or from one address.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Photovault_V1_FindMyPhotosRequest` message.
@@ -1867,7 +1877,9 @@ extension Photovault_V1_EventService.ClientProtocol {
     /// >
     /// > Finds a guest's photos in a shared event from a selfie, closest first.
     /// > The selfie is used for this request only and never stored. Errors as for
-    /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face.
+    /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face or
+    /// > several, and RESOURCE_EXHAUSTED after too many searches through one link
+    /// > or from one address.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Photovault_V1_FindMyPhotosRequest` message.
@@ -2172,7 +2184,9 @@ extension Photovault_V1_EventService.ClientProtocol {
     /// >
     /// > Finds a guest's photos in a shared event from a selfie, closest first.
     /// > The selfie is used for this request only and never stored. Errors as for
-    /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face.
+    /// > OpenSharedEvent, plus INVALID_ARGUMENT when the selfie shows no face or
+    /// > several, and RESOURCE_EXHAUSTED after too many searches through one link
+    /// > or from one address.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -553,8 +553,8 @@ public nonisolated struct Photovault_V1_FindMyPhotosRequest: Sendable {
   /// The link's password, when it has one.
   public var password: String = String()
 
-  /// A photo of the guest's face (JPEG, PNG, WebP or HEIC); when it shows
-  /// several faces, the largest is used.
+  /// A photo of the guest's face (JPEG, PNG, WebP or HEIC) showing exactly
+  /// one face; INVALID_ARGUMENT when it shows none or several.
   public var selfie: Data = Data()
 
   /// 1–500; 0 means 50.

@@ -146,8 +146,10 @@ extension Photovault_V1_SearchService {
         /// > Source IDL Documentation:
         /// >
         /// > Images showing the face in an uploaded photo, closest first.
-        /// > INVALID_ARGUMENT when no face is found in it; NOT_FOUND for an unknown,
-        /// > revoked or expired share_token; UNAUTHENTICATED for a wrong share_password.
+        /// > INVALID_ARGUMENT when no face is found in it (or, with share_token,
+        /// > several); NOT_FOUND for an unknown, revoked or expired share_token;
+        /// > UNAUTHENTICATED for a missing or wrong share_password; with share_token,
+        /// > RESOURCE_EXHAUSTED as for EventService.FindMyPhotos.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Photovault_V1_SearchByFaceRequest` messages.
@@ -220,8 +222,10 @@ extension Photovault_V1_SearchService {
         /// > Source IDL Documentation:
         /// >
         /// > Images showing the face in an uploaded photo, closest first.
-        /// > INVALID_ARGUMENT when no face is found in it; NOT_FOUND for an unknown,
-        /// > revoked or expired share_token; UNAUTHENTICATED for a wrong share_password.
+        /// > INVALID_ARGUMENT when no face is found in it (or, with share_token,
+        /// > several); NOT_FOUND for an unknown, revoked or expired share_token;
+        /// > UNAUTHENTICATED for a missing or wrong share_password; with share_token,
+        /// > RESOURCE_EXHAUSTED as for EventService.FindMyPhotos.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Photovault_V1_SearchByFaceRequest` message.
@@ -292,8 +296,10 @@ extension Photovault_V1_SearchService {
         /// > Source IDL Documentation:
         /// >
         /// > Images showing the face in an uploaded photo, closest first.
-        /// > INVALID_ARGUMENT when no face is found in it; NOT_FOUND for an unknown,
-        /// > revoked or expired share_token; UNAUTHENTICATED for a wrong share_password.
+        /// > INVALID_ARGUMENT when no face is found in it (or, with share_token,
+        /// > several); NOT_FOUND for an unknown, revoked or expired share_token;
+        /// > UNAUTHENTICATED for a missing or wrong share_password; with share_token,
+        /// > RESOURCE_EXHAUSTED as for EventService.FindMyPhotos.
         ///
         /// - Parameters:
         ///   - request: A `Photovault_V1_SearchByFaceRequest` message.
@@ -498,8 +504,10 @@ extension Photovault_V1_SearchService {
         /// > Source IDL Documentation:
         /// >
         /// > Images showing the face in an uploaded photo, closest first.
-        /// > INVALID_ARGUMENT when no face is found in it; NOT_FOUND for an unknown,
-        /// > revoked or expired share_token; UNAUTHENTICATED for a wrong share_password.
+        /// > INVALID_ARGUMENT when no face is found in it (or, with share_token,
+        /// > several); NOT_FOUND for an unknown, revoked or expired share_token;
+        /// > UNAUTHENTICATED for a missing or wrong share_password; with share_token,
+        /// > RESOURCE_EXHAUSTED as for EventService.FindMyPhotos.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Photovault_V1_SearchByFaceRequest` message.
@@ -617,8 +625,10 @@ extension Photovault_V1_SearchService {
         /// > Source IDL Documentation:
         /// >
         /// > Images showing the face in an uploaded photo, closest first.
-        /// > INVALID_ARGUMENT when no face is found in it; NOT_FOUND for an unknown,
-        /// > revoked or expired share_token; UNAUTHENTICATED for a wrong share_password.
+        /// > INVALID_ARGUMENT when no face is found in it (or, with share_token,
+        /// > several); NOT_FOUND for an unknown, revoked or expired share_token;
+        /// > UNAUTHENTICATED for a missing or wrong share_password; with share_token,
+        /// > RESOURCE_EXHAUSTED as for EventService.FindMyPhotos.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Photovault_V1_SearchByFaceRequest` message.
@@ -721,8 +731,10 @@ extension Photovault_V1_SearchService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Images showing the face in an uploaded photo, closest first.
-    /// > INVALID_ARGUMENT when no face is found in it; NOT_FOUND for an unknown,
-    /// > revoked or expired share_token; UNAUTHENTICATED for a wrong share_password.
+    /// > INVALID_ARGUMENT when no face is found in it (or, with share_token,
+    /// > several); NOT_FOUND for an unknown, revoked or expired share_token;
+    /// > UNAUTHENTICATED for a missing or wrong share_password; with share_token,
+    /// > RESOURCE_EXHAUSTED as for EventService.FindMyPhotos.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Photovault_V1_SearchByFaceRequest` message.
@@ -827,8 +839,10 @@ extension Photovault_V1_SearchService.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Images showing the face in an uploaded photo, closest first.
-    /// > INVALID_ARGUMENT when no face is found in it; NOT_FOUND for an unknown,
-    /// > revoked or expired share_token; UNAUTHENTICATED for a wrong share_password.
+    /// > INVALID_ARGUMENT when no face is found in it (or, with share_token,
+    /// > several); NOT_FOUND for an unknown, revoked or expired share_token;
+    /// > UNAUTHENTICATED for a missing or wrong share_password; with share_token,
+    /// > RESOURCE_EXHAUSTED as for EventService.FindMyPhotos.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -267,7 +267,8 @@ public nonisolated struct Photovault_V1_SearchByFaceRequest: Sendable {
   // methods supported on all messages.
 
   /// A photo (JPEG, PNG, WebP or HEIC) showing the face to look for; when it
-  /// shows several, the largest is used. It is not stored.
+  /// shows several, the largest is used, except with share_token, where it
+  /// must show exactly one (as in EventService.FindMyPhotos). It is not stored.
   public var image: Data = Data()
 
   /// Optional: searches the images of this share link's event instead of the
