@@ -587,12 +587,9 @@ struct EventTests {
     @Test func findMyPhotosReturnsExactlyTheGuestsPhotosAmongThirtyRealOnes() async throws {
         let photos = try EventPhotos()
         try await InferenceFixture.withServer(.offlineDefaults) { port in
-            try await withTestAPI(configure: {
-                $0.useInference(port: port)
-                // dlib's usual 0.6 lets scikit-image's cameraman (a grey face) match the astronaut
-                // at 0.56; true matches here are all below 0.15.
-                $0.search.faceMatchDistance = 0.5
-            }) { api in
+            // At the default 0.5; dlib's usual 0.6 would let scikit-image's cameraman (a grey face)
+            // match the astronaut at 0.56; true matches here are all below 0.15.
+            try await withTestAPI(configure: { $0.useInference(port: port) }) { api in
                 let cast = try await EventCast.signUp(api)
                 let auth = TestAPI.bearer(cast.alice)
                 let event = try await api.createEvent("Space camp", token: cast.alice)

@@ -160,7 +160,9 @@ struct DescriptorMatrix: Sendable {
                 for lane in 0..<lanes {
                     let x = a.loadUnaligned(fromByteOffset: lane * 64, as: SIMD16<Float>.self)
                     let y = b.loadUnaligned(fromByteOffset: lane * 64, as: SIMD16<Float>.self)
-                    sum.addProduct(x, y)
+                    // Not addProduct: a fused multiply-add without FMA in the target is a libm
+                    // call per lane, 40 times slower.
+                    sum += x * y
                 }
                 let squared = normA + squaredNorms[j] - 2 * sum.sum()
                 if squared <= limit { found(j, max(0, squared).squareRoot()) }

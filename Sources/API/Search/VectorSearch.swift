@@ -98,8 +98,11 @@ public struct SearchSettings: Sendable, Equatable {
     public var minimumTextSimilarity: Float = 0.2
     /// Least CLIP text-to-image cosine similarity that counts as a match.
     public var minimumClipSimilarity: Float = 0.2
-    /// Most Euclidean distance between face descriptors that counts as the same person (dlib: 0.6).
-    public var faceMatchDistance: Float = 0.6
+    /// Most Euclidean distance between face descriptors that counts as the same person. dlib
+    /// documents 0.6 for telling two photos apart; searching a whole gallery for one face meets
+    /// many strangers, and at 0.6 some come through (scikit-image's cameraman matches the
+    /// astronaut at 0.56), which a guest must never see. 0.5, as for clustering.
+    public var faceMatchDistance: Float = 0.5
     /// Candidates each signal contributes before fusion.
     public var candidatesPerSignal = 200
 
