@@ -422,6 +422,24 @@ def test_people_commands_name_and_correct_the_people_found_in_real_photos(workdi
         assert [album["title"] for album in albums] == ["Eileen Collins"] and albums[0]["image_count"] == 3
         dashboard = run_json(api, home, "dashboard", "people")
         assert dashboard["people"][0]["name"] == "Eileen Collins"
+
+        # An event of these photos, shared by a link; a guest finds herself from a selfie.
+        event = run_json(api, home, "events", "create", "Space camp", "--location", "Houston")
+        photo_ids = [entry["image"]["id"] for entry in images]
+        added = run_json(api, home, "events", "add-images", str(event["id"]), *photo_ids)
+        assert added["added_count"] == 4
+        link = run_json(api, home, "events", "share", "create", str(event["id"]))
+        assert len(link["token"]) >= 43 and not link["has_password"]
+        guest = workdir / "guest"
+        guest.mkdir()
+        url = f"https://photos.example.com/s/{link['token']}"
+        found = run_json(api, guest, "events", "find-me", str(photos[1]), "--link", url, "--server", api.address)
+        assert sorted(match["image"]["id"] for match in found["matches"]) == sorted(photo_ids)
+        links = run_json(api, home, "events", "share", "list", str(event["id"]))["links"]
+        assert [entry["id"] for entry in links] == [link["id"]] and "token" not in links[0]
+        run_json(api, home, "events", "share", "revoke", link["id"])
+        refused = cli(api, guest, "events", "find-me", str(photos[1]), "--link", url, "--server", api.address)
+        assert refused.returncode == 6 and "(NOT_FOUND)" in refused.stderr
     finally:
         api.stop()
         inference.stop()
