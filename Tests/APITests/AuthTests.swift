@@ -269,18 +269,6 @@ struct AuthTests {
             #expect(await rpcError { try await api.auth.verifyToken(.init()) }?.code == .invalidArgument)
         }
     }
-
-    @Test func unimplementedServicesSaySo() async throws {
-        try await withTestAPI { api in
-            let signIn = try await api.register("later@example.com")
-            let error = await rpcError {
-                try await Photovault_V1_PeopleService.Client(wrapping: api.client).listPeople(
-                    .init(), metadata: TestAPI.bearer(signIn.accessToken))
-            }
-            #expect(error?.code == .unimplemented)
-            #expect(error?.message == "PeopleService.ListPeople is not implemented yet in this PhotoVault version.")
-        }
-    }
 }
 
 /// Claims for a real session of `signIn`, to be signed by keys the server does or does not know.

@@ -824,18 +824,7 @@ extension TestAPI {
             $0.shareToken = shareToken
             $0.sharePassword = password
         }
-        return try await images.download(request: ClientRequest(message: request)) { response in
-            var header = Photovault_V1_DownloadHeader()
-            var bytes: [UInt8] = []
-            for try await message in response.messages {
-                switch message.payload {
-                case .header(let value)?: header = value
-                case .chunk(let data)?: bytes += data
-                case nil: break
-                }
-            }
-            return (header, bytes)
-        }
+        return try await download(request)
     }
 }
 

@@ -207,15 +207,7 @@ public struct AlbumLibrary: Sendable {
 
     /// A title as stored: trimmed, 1–200 characters, no control characters.
     static func title(_ raw: String) throws -> String {
-        let title = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !title.isEmpty else { throw APIError.invalid("title", "is empty") }
-        guard title.count <= maxTitleLength else {
-            throw APIError.invalid("title", "is \(title.count) characters long; at most \(maxTitleLength) are allowed")
-        }
-        guard !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw APIError.invalid("title", "contains control characters")
-        }
-        return title
+        try TextInput.line(raw, field: "title", maximum: maxTitleLength)
     }
 
     static func description(_ raw: String) throws -> String {

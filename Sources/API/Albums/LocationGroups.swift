@@ -125,7 +125,7 @@ extension AlbumLibrary {
         }
         let size = try PageToken.pageSize(pageSize)
         let scope = "by-location|\(code)"
-        let offset = try Self.offset(pageToken, scope: scope)
+        let offset = try PageToken.offset(pageToken, scope: scope)
         let groups = PlaceAndDateGroups(database: database)
         let rows = try await groups.countries(owner: owner, countryCode: code.isEmpty ? nil : code, covers: true, limit: size + 1, offset: offset)
         let next = rows.count > size ? PageToken.encode(scope: scope, values: [String(offset + size)]) : ""
@@ -141,18 +141,12 @@ extension AlbumLibrary {
         if month != 0, year == 0 { throw APIError.invalid("month", "needs a year") }
         let size = try PageToken.pageSize(pageSize)
         let scope = "by-date|\(granularity.rawValue)|\(year)|\(month)"
-        let offset = try Self.offset(pageToken, scope: scope)
+        let offset = try PageToken.offset(pageToken, scope: scope)
         let groups = PlaceAndDateGroups(database: database)
         let rows = try await groups.dates(
             owner: owner, granularity: granularity, year: year == 0 ? nil : Int(year), month: month == 0 ? nil : Int(month),
             limit: size + 1, offset: offset)
         let next = rows.count > size ? PageToken.encode(scope: scope, values: [String(offset + size)]) : ""
         return (Array(rows.prefix(size)), try await groups.undatedCount(owner: owner), next)
-    }
-
-    static func offset(_ token: String, scope: String) throws -> Int {
-        guard let values = try PageToken.decode(token, scope: scope, count: 1) else { return 0 }
-        guard let offset = Int(values[0]), offset >= 0 else { throw APIError.invalid("page_token", "is not a token this server issued") }
-        return offset
     }
 }

@@ -213,6 +213,7 @@ public struct APIConfig: Sendable {
             reader.number("PHOTOVAULT_FACE_CLUSTER_DISTANCE", in: 0.01...4) ?? Double(config.clustering.maxDistance))
         config.clustering.minDetectionScore = Float(
             reader.number("PHOTOVAULT_FACE_MIN_SCORE", in: 0...1) ?? Double(config.clustering.minDetectionScore))
+        config.search.minimumFaceScore = config.clustering.minDetectionScore
         if let url = reader.string("PHOTOVAULT_VISION_URL") {
             if let model = reader.string("PHOTOVAULT_VISION_MODEL") {
                 if url.hasPrefix("http://") || url.hasPrefix("https://") {

@@ -30,6 +30,16 @@ enum PageToken {
         return Array(parts.dropFirst())
     }
 
+    /// The row offset of an offset-paged listing's token (0 for the first page). Deep pages are
+    /// refused past 100,000 rows, since each page reads every row before it.
+    static func offset(_ token: String, scope: String) throws -> Int {
+        guard let values = try decode(token, scope: scope, count: 1) else { return 0 }
+        guard let offset = Int(values[0]), (0...100_000).contains(offset) else {
+            throw APIError.invalid("page_token", "is not a token this server issued")
+        }
+        return offset
+    }
+
     /// The page size to use: 0 means the default; outside 1…maximum is refused.
     static func pageSize(_ requested: Int32, default defaultSize: Int = 50, maximum: Int = 500, field: String = "page_size") throws -> Int {
         if requested == 0 { return defaultSize }

@@ -25,10 +25,7 @@ public struct PeopleLibrary: Sendable {
     func list(owner: UUID, includeHidden: Bool, namedOnly: Bool, pageSize: Int32, pageToken: String) async throws -> ([Person], String) {
         let size = try PageToken.pageSize(pageSize)
         let scope = "people:\(owner.lowercased):\(includeHidden):\(namedOnly)"
-        let offset = try PageToken.decode(pageToken, scope: scope, count: 1).map { values -> Int in
-            guard let offset = Int(values[0]), offset >= 0 else { throw APIError.invalid("page_token", "is not a token this server issued") }
-            return offset
-        } ?? 0
+        let offset = try PageToken.offset(pageToken, scope: scope)
         let people = try await database.rows("""
             \(unescaped: Person.select)
             WHERE p.owner_id = \(owner) AND (\(includeHidden) OR NOT p.hidden) AND (NOT \(namedOnly) OR p.name <> '')
@@ -62,10 +59,7 @@ public struct PeopleLibrary: Sendable {
         let person = try await self.person(owner: owner, id: personID)
         let size = try PageToken.pageSize(pageSize)
         let scope = "person-images:\(person.id.lowercased)"
-        let offset = try PageToken.decode(pageToken, scope: scope, count: 1).map { values -> Int in
-            guard let offset = Int(values[0]), offset >= 0 else { throw APIError.invalid("page_token", "is not a token this server issued") }
-            return offset
-        } ?? 0
+        let offset = try PageToken.offset(pageToken, scope: scope)
         let ids = try await database.rows("""
             SELECT i.id FROM images i
             WHERE i.owner_id = \(owner) AND i.deleted_at IS NULL
@@ -243,15 +237,7 @@ public struct PeopleLibrary: Sendable {
     }
 
     static func validName(_ raw: String) throws -> String {
-        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { throw APIError.invalid("name", "is empty; give the person a name") }
-        guard name.count <= maximumNameLength else {
-            throw APIError.invalid("name", "is \(name.count) characters long; at most \(maximumNameLength) are allowed")
-        }
-        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw APIError.invalid("name", "contains control characters")
-        }
-        return name
+        try TextInput.line(raw, field: "name", maximum: maximumNameLength, whenEmpty: "is empty; give the person a name")
     }
 
     static func validate(_ date: Person.BirthDate) throws {

@@ -59,11 +59,7 @@ struct Person: Sendable, Equatable {
             birthDate = BirthDate(year: Int(year), month: Int(month), day: Int(day))
         }
         if let face = try r["cover_id"].decode(UUID?.self), let image = try r["cover_image_id"].decode(UUID?.self) {
-            coverFace = CoverFace(
-                faceID: face, imageID: image,
-                box: FaceBox(
-                    x: Int(try r["box_x"].decode(Int32.self)), y: Int(try r["box_y"].decode(Int32.self)),
-                    width: Int(try r["box_width"].decode(Int32.self)), height: Int(try r["box_height"].decode(Int32.self))))
+            coverFace = CoverFace(faceID: face, imageID: image, box: try FaceBox(r))
         }
         faceCount = Int(try r["face_count"].decode(Int64.self))
         photoCount = Int(try r["photo_count"].decode(Int64.self))
@@ -78,6 +74,14 @@ struct FaceBox: Sendable, Equatable {
     var y: Int
     var width: Int
     var height: Int
+
+    /// From the columns box_x, box_y, box_width and box_height.
+    init(_ r: PostgresRandomAccessRow) throws {
+        x = Int(try r["box_x"].decode(Int32.self))
+        y = Int(try r["box_y"].decode(Int32.self))
+        width = Int(try r["box_width"].decode(Int32.self))
+        height = Int(try r["box_height"].decode(Int32.self))
+    }
 }
 
 /// One stored face as the PeopleService shows it.
@@ -105,9 +109,7 @@ struct FaceRecord: Sendable, Equatable {
         id = try r["id"].decode(UUID.self)
         imageID = try r["image_id"].decode(UUID.self)
         personID = try r["person_id"].decode(UUID?.self)
-        box = FaceBox(
-            x: Int(try r["box_x"].decode(Int32.self)), y: Int(try r["box_y"].decode(Int32.self)),
-            width: Int(try r["box_width"].decode(Int32.self)), height: Int(try r["box_height"].decode(Int32.self)))
+        box = try FaceBox(r)
         landmarks = try r["landmarks"].decode([Float].self)
         detectionScore = try r["detection_score"].decode(Float.self)
         tooSmall = try r["too_small"].decode(Bool.self)

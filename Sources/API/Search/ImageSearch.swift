@@ -69,7 +69,7 @@ public struct ImageSearch: Sendable {
         }
         let size = try PageToken.pageSize(pageSize)
         let scope = Self.scope(owner: owner, parts: ["search", query, Self.canonicalJSON(filters)])
-        let offset = try Self.offset(pageToken, scope: scope)
+        let offset = try PageToken.offset(pageToken, scope: scope)
         try await filters.checkOwnership(owner: owner, database: database)
 
         var ranked: [(UUID, Double, [SignalMatch])]
@@ -160,7 +160,7 @@ public struct ImageSearch: Sendable {
     public func similar(owner: UUID, image: UUID, pageSize: Int32, pageToken: String) async throws -> (hits: [Hit], nextPageToken: String) {
         let size = try PageToken.pageSize(pageSize)
         let scope = Self.scope(owner: owner, parts: ["similar", image.lowercased])
-        let offset = try Self.offset(pageToken, scope: scope)
+        let offset = try PageToken.offset(pageToken, scope: scope)
         guard try await database.row("SELECT 1 FROM images WHERE id = \(image) AND owner_id = \(owner)", { _ in true }) != nil else {
             throw APIError.notFound("Image \(image.lowercased)")
         }
@@ -236,7 +236,7 @@ public struct ImageSearch: Sendable {
         case .event(let shared):
             (tokenScope, event) = (Self.scope(owner: shared.ownerID, parts: ["event-face", String(shared.eventID), digest]), shared.eventID)
         }
-        let offset = try Self.offset(pageToken, scope: tokenScope)
+        let offset = try PageToken.offset(pageToken, scope: tokenScope)
         let face = try await face(in: photo, field: field, choice: choice)
         let owner = scope.owner
         // With an event, only its images count; the owner condition stays so that an event id
@@ -278,11 +278,12 @@ public struct ImageSearch: Sendable {
         } catch {
             throw error.apiError(refusedField: field, because: "could not be read as a photo")
         }
-        // Only faces detected about as confidently as the best one count: a large, weak
-        // detection (a pattern on a shirt) should neither win over a clear face nor make a
-        // selfie read as a group photo.
-        let best = response.faces.map(\.detectionScore).max() ?? 0
-        let clear = response.faces.filter { $0.detectionScore >= best * 0.7 }
+        // Only certain detections, about as confident as the best one, count: a weak detection
+        // (a pattern on a shirt, 0.52 on the astronaut's suit) should neither win over a clear
+        // face nor make a selfie read as a group photo.
+        let certain = response.faces.filter { $0.detectionScore >= settings.minimumFaceScore }
+        let best = certain.map(\.detectionScore).max() ?? 0
+        let clear = certain.filter { $0.detectionScore >= best * 0.7 }
         let chosen: Photovault_Inference_V1_Face
         switch choice {
         case .largest:
@@ -323,13 +324,5 @@ public struct ImageSearch: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(filters)) ?? Data(), as: UTF8.self)
-    }
-
-    static func offset(_ token: String, scope: String) throws -> Int {
-        guard let values = try PageToken.decode(token, scope: scope, count: 1) else { return 0 }
-        guard let offset = Int(values[0]), (1...100_000).contains(offset) else {
-            throw APIError.invalid("page_token", "is not a token this server issued")
-        }
-        return offset
     }
 }

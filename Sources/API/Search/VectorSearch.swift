@@ -103,6 +103,9 @@ public struct SearchSettings: Sendable, Equatable {
     /// many strangers, and at 0.6 some come through (scikit-image's cameraman matches the
     /// astronaut at 0.56), which a guest must never see. 0.5, as for clustering.
     public var faceMatchDistance: Float = 0.5
+    /// Faces in a searched photo detected less certainly are ignored (the clustering minimum:
+    /// `PHOTOVAULT_FACE_MIN_SCORE` sets both).
+    public var minimumFaceScore: Float = ClusteringSettings.dlib.minDetectionScore
     /// Candidates each signal contributes before fusion.
     public var candidatesPerSignal = 200
 

@@ -12,8 +12,6 @@ public enum APIError: Error, Equatable, RPCErrorConvertible {
     case failedPrecondition(String)
     /// A dependency (database, inference, mail) is down; the client should retry.
     case unavailable(String)
-    /// The RPC exists in the contract but a later issue implements it.
-    case unimplemented(String)
 
     public var rpcErrorCode: RPCError.Code {
         switch self {
@@ -22,7 +20,6 @@ public enum APIError: Error, Equatable, RPCErrorConvertible {
         case .permissionDenied: .permissionDenied
         case .failedPrecondition: .failedPrecondition
         case .unavailable: .unavailable
-        case .unimplemented: .unimplemented
         }
     }
 
@@ -31,7 +28,6 @@ public enum APIError: Error, Equatable, RPCErrorConvertible {
         case .invalid(let field, let reason): "\(field) \(reason)."
         case .notFound(let what): "\(what) was not found."
         case .permissionDenied(let reason), .failedPrecondition(let reason), .unavailable(let reason): reason
-        case .unimplemented(let method): "\(method) is not implemented yet in this PhotoVault version."
         }
     }
 }

@@ -53,7 +53,14 @@ extension TestAPI {
             $0.offset = offset
             $0.length = length
         }
-        return try await images.download(request: ClientRequest(message: request, metadata: Self.bearer(token))) { response in
+        return try await download(request, metadata: Self.bearer(token))
+    }
+
+    /// Sends a Download request and collects its header and all its bytes.
+    func download(
+        _ request: Photovault_V1_DownloadRequest, metadata: Metadata = [:]
+    ) async throws -> (header: Photovault_V1_DownloadHeader, bytes: [UInt8]) {
+        try await images.download(request: ClientRequest(message: request, metadata: metadata)) { response in
             var header = Photovault_V1_DownloadHeader()
             var bytes: [UInt8] = []
             for try await message in response.messages {
