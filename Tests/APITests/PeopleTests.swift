@@ -434,6 +434,34 @@ private func labels(_ persons: [UUID?]) -> [Int?] {
             #expect(try await api.people.listPeople(.with { $0.includeHidden = true }, metadata: other).people.map(\.id) == [own])
             let recluster = try await api.people.recluster(.init(), metadata: other)
             #expect(recluster.faceCount == 0 && recluster.personCount == 1)
+            // A guest's share token is no sign-in for any people RPC.
+            let event = try await api.createEvent("Party", token: ownerToken)
+            let link = try await api.events.createShareLink(.with { $0.eventID = event.id }, metadata: TestAPI.bearer(ownerToken)).link
+            let guest = TestAPI.bearer(link.token)
+            await expectRefusal("guest ListPeople", .unauthenticated, "The access token") {
+                _ = try await api.people.listPeople(.init(), metadata: guest)
+            }
+            await expectRefusal("guest GetPerson", .unauthenticated, "The access token") {
+                _ = try await api.people.getPerson(.with { $0.personID = person }, metadata: guest)
+            }
+            await expectRefusal("guest UpdatePerson", .unauthenticated, "The access token") {
+                _ = try await api.people.updatePerson(.with { $0.personID = person; $0.name = "Guest" }, metadata: guest)
+            }
+            await expectRefusal("guest MergePeople", .unauthenticated, "The access token") {
+                _ = try await api.people.mergePeople(.with { $0.targetPersonID = person; $0.sourcePersonIds = [own] }, metadata: guest)
+            }
+            await expectRefusal("guest ListPersonImages", .unauthenticated, "The access token") {
+                _ = try await api.people.listPersonImages(.with { $0.personID = person }, metadata: guest)
+            }
+            await expectRefusal("guest ReassignFace", .unauthenticated, "The access token") {
+                _ = try await api.people.reassignFace(.with { $0.faceID = face }, metadata: guest)
+            }
+            await expectRefusal("guest Recluster", .unauthenticated, "The access token") {
+                _ = try await api.people.recluster(.init(), metadata: guest)
+            }
+            await expectRefusal("guest GetPersonAnalysis", .unauthenticated, "The access token") {
+                _ = try await api.dashboard.getPersonAnalysis(.init(), metadata: guest)
+            }
             // The owner's person is untouched.
             let still = try await api.people.getPerson(.with { $0.personID = person }, metadata: TestAPI.bearer(ownerToken)).person
             #expect(still.name.isEmpty && still.faceCount == 5)
