@@ -23,7 +23,7 @@ struct PhotoVaultCLI: AsyncParsableCommand {
             9 some files of an upload failed, 10 not offered by this server yet, 130 interrupted.
             """,
         subcommands: [
-            Login.self, WhoAmI.self, Logout.self, Upload.self, ListImages.self, Show.self, Download.self, Edit.self,
+            Register.self, Login.self, WhoAmI.self, Logout.self, Upload.self, ListImages.self, Show.self, Download.self, Edit.self,
             Remove.self, Restore.self, Search.self, Caption.self, Albums.self, People.self, Events.self,
             Dashboard.self, Admin.self,
         ])
@@ -121,13 +121,7 @@ struct Login: AsyncParsableCommand {
     @Flag(help: "Read the password from standard input instead of prompting.") var passwordStdin = false
 
     func run() async throws {
-        let password: String
-        if passwordStdin {
-            password = readLine(strippingNewline: true) ?? ""
-        } else {
-            guard let typed = getpass("Password for \(email): ") else { throw fail(.local("No password was entered.")) }
-            password = String(cString: typed)
-        }
+        let password = try readPassword(prompt: "Password for \(email): ", fromStdin: passwordStdin, confirm: false)
         let server = options.resolvedServer()
         let reply = try await withAuthService(server, security: options.security) { auth in
             try await auth.login(.with {
@@ -135,19 +129,62 @@ struct Login: AsyncParsableCommand {
                 $0.password = password
             })
         }
-        do {
-            try Credentials(
-                server: server, email: reply.user.email, accessToken: reply.accessToken,
-                accessTokenExpiresAt: reply.accessTokenExpiresAt.date, refreshToken: reply.refreshToken
-            ).save()
-        } catch let error as CLIError {
-            throw fail(error)
+        try remember(reply, server: server, options: options, saying: "Signed in to")
+    }
+}
+
+/// `photovault register`: creates an account (the first one on a server becomes its admin) and
+/// signs in with it.
+struct Register: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create an account on a server and sign in (the first account becomes the admin).")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Your e-mail address.") var email: String
+    @Option(help: "Your name, as others see it.") var name: String
+    @Flag(help: "Read the password from standard input instead of prompting.") var passwordStdin = false
+
+    func run() async throws {
+        let password = try readPassword(prompt: "New password (at least 10 characters): ", fromStdin: passwordStdin, confirm: true)
+        let server = options.resolvedServer()
+        let reply = try await withAuthService(server, security: options.security) { auth in
+            try await auth.register(.with {
+                $0.email = email
+                $0.password = password
+                $0.name = name
+            })
         }
-        if options.json {
-            printJSON(["email": reply.user.email, "name": reply.user.name, "role": reply.user.role.name, "server": server])
-        } else {
-            print("Signed in to \(server) as \(reply.user.email) (\(reply.user.role.name)).")
+        try remember(reply, server: server, options: options, saying: "Created your account and signed in to")
+    }
+}
+
+/// A password from standard input, or typed at a prompt (twice when `confirm`).
+private func readPassword(prompt: String, fromStdin: Bool, confirm: Bool) throws -> String {
+    if fromStdin { return readLine(strippingNewline: true) ?? "" }
+    guard let typed = getpass(prompt) else { throw fail(.local("No password was entered.")) }
+    let password = String(cString: typed)
+    if confirm {
+        guard let again = getpass("Again: "), String(cString: again) == password else {
+            throw fail(.local("The two passwords differ; nothing was created."))
         }
+    }
+    return password
+}
+
+/// Saves a sign-in's tokens for the next commands and says who is signed in where.
+private func remember(_ reply: Photovault_V1_AuthResponse, server: String, options: GlobalOptions, saying: String) throws {
+    do {
+        try Credentials(
+            server: server, email: reply.user.email, accessToken: reply.accessToken,
+            accessTokenExpiresAt: reply.accessTokenExpiresAt.date, refreshToken: reply.refreshToken
+        ).save()
+    } catch let error as CLIError {
+        throw fail(error)
+    }
+    if options.json {
+        printJSON(["email": reply.user.email, "name": reply.user.name, "role": reply.user.role.name, "server": server])
+    } else {
+        print("\(saying) \(server) as \(reply.user.email) (\(reply.user.role.name)).")
     }
 }
 

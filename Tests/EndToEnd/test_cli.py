@@ -61,6 +61,24 @@ def test_login_whoami_refresh_and_logout(api, workdir):
     assert result.returncode == 0 and not credentials.exists()
 
 
+def test_register_creates_an_account_signs_in_and_refuses_a_weak_password(api, workdir):
+    home = workdir / "home"
+    home.mkdir()
+    result = cli(api, home, "register", "--server", api.address, "--email", "New@Example.com", "--name", "New User",
+                 "--password-stdin", stdin="password\n")
+    assert result.returncode == 5 and "(INVALID_ARGUMENT)" in result.stderr and "password" in result.stderr
+    assert not (home / ".config" / "photovault" / "credentials.json").exists()
+
+    account = json.loads(cli(api, home, "register", "--server", api.address, "--email", "New@Example.com", "--name", "New User",
+                             "--password-stdin", "--json", stdin=PASSWORD + "\n").stdout)
+    assert account == {"email": "new@example.com", "name": "New User", "role": "admin", "server": api.address}
+    me = run_json(api, home, "whoami")
+    assert me["email"] == "new@example.com" and me["role"] == "admin"
+    again = cli(api, home, "register", "--server", api.address, "--email", "new@example.com", "--name", "Twice",
+                "--password-stdin", stdin=PASSWORD + "\n")
+    assert again.returncode != 0 and "already" in again.stderr
+
+
 def test_unreachable_server_is_one_sentence_with_its_own_exit_status(workdir):
     home = workdir / "home"
     home.mkdir()
