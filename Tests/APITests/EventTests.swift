@@ -553,6 +553,21 @@ struct EventTests {
         }
     }
 
+    @Test func aCheckedPasswordIsRememberedOnlyForItsLinkHashAndPasswordAndNotForLong() {
+        let checked = CheckedPasswords()
+        let link = UUID()
+        let key = CheckedPasswords.key(link: link, passwordHash: "$argon2id$one", password: "open sesame")
+        #expect(!checked.contains(key))
+        checked.insert(key)
+        #expect(checked.contains(key))
+        #expect(!checked.contains(CheckedPasswords.key(link: link, passwordHash: "$argon2id$one", password: "open sesame!")))
+        #expect(!checked.contains(CheckedPasswords.key(link: UUID(), passwordHash: "$argon2id$one", password: "open sesame")))
+        #expect(!checked.contains(CheckedPasswords.key(link: link, passwordHash: "$argon2id$two", password: "open sesame")))
+        let shortLived = CheckedPasswords(lifetime: .zero)
+        shortLived.insert(key)
+        #expect(!shortLived.contains(key))
+    }
+
     @Test func selfieSearchesAreRateLimitedPerLinkAndPerAddress() async throws {
         try await withTestAPI(configure: {
             $0.limits.faceSearchPerLink = RateLimit(2, per: .seconds(600))

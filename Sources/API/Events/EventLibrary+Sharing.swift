@@ -73,9 +73,13 @@ extension EventLibrary {
             let key = "share-password:link:\(shared.linkID.lowercased)"
             let what = "wrong passwords for this share link"
             try await limiter.check(key, limit: limits.sharePasswordPerLink, what: what)
-            guard password.count <= Self.passwordLengths.upperBound, await hasher.verify(password, against: passwordHash) else {
-                try await limiter.hit(key, limit: limits.sharePasswordPerLink, what: what)
-                throw EventError.wrongPassword
+            let proof = CheckedPasswords.key(link: shared.linkID, passwordHash: passwordHash, password: password)
+            if !checkedPasswords.contains(proof) {
+                guard password.count <= Self.passwordLengths.upperBound, await hasher.verify(password, against: passwordHash) else {
+                    try await limiter.hit(key, limit: limits.sharePasswordPerLink, what: what)
+                    throw EventError.wrongPassword
+                }
+                checkedPasswords.insert(proof)
             }
         }
         try await events.touch(link: shared.linkID)

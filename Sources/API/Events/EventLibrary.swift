@@ -12,6 +12,7 @@ public struct EventLibrary: Sendable {
     let hasher: PasswordHasher
     let limiter: RateLimiter
     let limits: RateLimits
+    let checkedPasswords = CheckedPasswords()
     let logger: Logger
 
     /// Limits of the event fields and calls (titles share the album rule: 1–200 characters).
