@@ -61,17 +61,9 @@ extension AlbumLibrary {
     /// (after a restore from the trash, say) and counts what changed.
     private func generatePersonAlbums(owner: UUID, outcome: inout GenerationOutcome, in transaction: Transaction) async throws {
         try await FaceClusterer.lock(owner: owner, in: transaction)
-        let state: @Sendable () async throws -> [Int64] = {
-            try await transaction.row("""
-                SELECT ARRAY[count(DISTINCT a.id), count(ai.image_id)] FROM albums a LEFT JOIN album_images ai ON ai.album_id = a.id
-                WHERE a.owner_id = \(owner) AND a.kind = 'person' AND a.deleted_at IS NULL
-                """) { try $0.decode([Int64].self) } ?? [0, 0]
-        }
-        let before = try await state()
-        try await PersonAlbums.sync(owner: owner, in: transaction)
-        let after = try await state()
-        outcome.created += Int(max(0, after[0] - before[0]))
-        if after[0] <= before[0], after[1] != before[1] { outcome.updated += 1 }
+        let changes = try await PersonAlbums.sync(owner: owner, in: transaction)
+        outcome.created += changes.created
+        outcome.updated += changes.updated
     }
 
     /// One photo as generation sees it.

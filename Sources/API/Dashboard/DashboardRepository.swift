@@ -169,11 +169,7 @@ struct DashboardRepository: Sendable {
             FROM (SELECT person_id, count(*) AS photos FROM (\(unescaped: shown)
                   WHERE \(owner)::uuid IS NULL OR f.owner_id = \(owner)) AS shown GROUP BY person_id) s
             JOIN people p ON p.id = s.person_id
-            LEFT JOIN LATERAL (
-                SELECT f.id FROM faces f WHERE f.person_id = p.id
-                ORDER BY coalesce(f.id = p.cover_face_id, false) DESC, (f.too_small OR f.too_blurry),
-                    f.detection_score * f.box_width * f.box_height DESC, f.id
-                LIMIT 1) c ON true
+            LEFT JOIN LATERAL (\(unescaped: Person.coverFace)) c ON true
             ORDER BY s.photos DESC, p.name = '', p.name, p.id
             LIMIT \(Int32(limit))
             """) { row in

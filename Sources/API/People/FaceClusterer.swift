@@ -54,9 +54,12 @@ public struct FaceClusterer: Sendable {
             }
             seen += batch.count
         }
-        try await database.transaction { transaction in
-            try await Self.lock(owner: owner, in: transaction)
-            try await PersonAlbums.sync(owner: owner, in: transaction)
+        // Person albums follow the people; a run that saw no face changed none.
+        if seen > 0 {
+            try await database.transaction { transaction in
+                try await Self.lock(owner: owner, in: transaction)
+                try await PersonAlbums.sync(owner: owner, in: transaction)
+            }
         }
         return seen
     }

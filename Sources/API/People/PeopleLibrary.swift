@@ -195,8 +195,8 @@ public struct PeopleLibrary: Sendable {
             guard let record = try await transaction.row(
                 "SELECT \(unescaped: FaceRecord.columns) FROM faces f WHERE f.id = \(face)", { try FaceRecord(row: $0) })
             else { throw APIError.notFound("Face \(face.lowercased)") }
-            let shown = try await person.asyncMap { try await find(owner: owner, id: $0, in: transaction) }
-            return (record, shown)
+            guard let person else { return (record, nil) }
+            return (record, try await find(owner: owner, id: person, in: transaction))
         }
     }
 
@@ -250,15 +250,6 @@ public struct PeopleLibrary: Sendable {
         components.day = date.day
         if date.year != 0, let day = components.date, day > Date() {
             throw APIError.invalid("birth_date", "is in the future")
-        }
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self {
-        case .some(let value): try await transform(value)
-        case .none: nil
         }
     }
 }

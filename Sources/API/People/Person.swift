@@ -38,14 +38,18 @@ struct Person: Sendable, Equatable {
             FROM faces f JOIN images i ON i.id = f.image_id AND i.deleted_at IS NULL
             WHERE f.person_id = p.id
         ) s ON true
-        LEFT JOIN LATERAL (
-            SELECT f.id, f.image_id, f.box_x, f.box_y, f.box_width, f.box_height
-            FROM faces f JOIN images i ON i.id = f.image_id AND i.deleted_at IS NULL
-            WHERE f.person_id = p.id
-            ORDER BY coalesce(f.id = p.cover_face_id, false) DESC, (f.too_small OR f.too_blurry),
-                f.detection_score * f.box_width * f.box_height DESC, f.id
-            LIMIT 1
-        ) c ON true
+        LEFT JOIN LATERAL (\(coverFace)) c ON true
+        """
+
+    /// The cover face of person `p` (a lateral subquery): the chosen face, else the clearest
+    /// large face, in an image outside the trash.
+    static let coverFace = """
+        SELECT f.id, f.image_id, f.box_x, f.box_y, f.box_width, f.box_height
+        FROM faces f JOIN images i ON i.id = f.image_id AND i.deleted_at IS NULL
+        WHERE f.person_id = p.id
+        ORDER BY coalesce(f.id = p.cover_face_id, false) DESC, (f.too_small OR f.too_blurry),
+            f.detection_score * f.box_width * f.box_height DESC, f.id
+        LIMIT 1
         """
 
     init(row: PostgresRow) throws {
